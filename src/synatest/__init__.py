@@ -1,0 +1,68 @@
+"""synatest: test, evaluate and train Synalinks programs with pytest.
+
+Importing ``synatest`` is cheap: names that need Synalinks are loaded on first use
+(PEP 562), so the pytest plugin costs nothing to a suite that never uses them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from synatest.errors import (
+    CassetteError,
+    CassetteMiss,
+    DatasetError,
+    LMCallFailed,
+    SchemaMismatch,
+    ScriptExhausted,
+    SynatestError,
+    UnservedLMCall,
+    UnusedReplies,
+)
+from synatest.interception import LMRequest, Router
+
+try:
+    __version__ = version("synatest")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+# Public name -> module that defines it, imported on first access. Every name here
+# is listed in __all__ too.
+_LAZY: dict[str, str] = {
+    "FunctionLM": "synatest.doubles.function",
+    "ToolCall": "synatest.doubles.replies",
+    "tool_call": "synatest.doubles.replies",
+}
+
+__all__ = [
+    "CassetteError",
+    "CassetteMiss",
+    "DatasetError",
+    "FunctionLM",
+    "LMCallFailed",
+    "LMRequest",
+    "Router",
+    "SchemaMismatch",
+    "ScriptExhausted",
+    "SynatestError",
+    "ToolCall",
+    "UnservedLMCall",
+    "UnusedReplies",
+    "__version__",
+    "tool_call",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synatest' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

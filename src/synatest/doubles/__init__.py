@@ -1,0 +1,1 @@
+"""LM doubles: scripted, function-computed and schema-generated language models."""

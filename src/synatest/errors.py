@@ -1,0 +1,64 @@
+"""synatest's exception types.
+
+Harness failures derive from :class:`SynatestError`, a ``BaseException``: Synalinks
+catches ``Exception`` around every LM call (and returns ``None``), so an error that
+must fail the test -- a request nothing serves, a cassette miss, a reply that breaks
+its schema -- has to pass through those handlers untouched. pytest reports any
+``BaseException`` that is not ``KeyboardInterrupt``/``Exit`` as an ordinary failure.
+
+Errors about a user's *inputs* (a bad dataset row, a bad flag) are ordinary
+``Exception`` subclasses: they happen outside LM calls and should be catchable.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CassetteError",
+    "CassetteMiss",
+    "DatasetError",
+    "LMCallFailed",
+    "SchemaMismatch",
+    "ScriptExhausted",
+    "SynatestError",
+    "UnservedLMCall",
+    "UnusedReplies",
+]
+
+
+class SynatestError(BaseException):
+    """Base of every harness failure. Not an ``Exception``: Synalinks cannot swallow it."""
+
+
+class UnservedLMCall(SynatestError):
+    """An LM or embedding call that no double or cassette serves, with live calls off."""
+
+
+class LMCallFailed(SynatestError):
+    """An LM call failed (after Synalinks' retries) and Synalinks would have swallowed it.
+
+    The original provider error is chained as ``__cause__``.
+    """
+
+
+class ScriptExhausted(SynatestError):
+    """A scripted LM received a request that no rule and no queued reply answers."""
+
+
+class SchemaMismatch(SynatestError):
+    """A structured reply that does not validate against the requested JSON schema."""
+
+
+class UnusedReplies(SynatestError):
+    """Queued replies were left unused when the test ended."""
+
+
+class CassetteMiss(SynatestError):
+    """A request with no recording in the cassette, while recording is off."""
+
+
+class CassetteError(Exception):
+    """A cassette file that cannot be read or written (corrupt, secret found, ...)."""
+
+
+class DatasetError(ValueError):
+    """A dataset row that cannot be turned into the requested DataModels."""

@@ -1,0 +1,1 @@
+"""Evaluation mode: suites, per-example rewards, gates and reports."""

@@ -1,0 +1,177 @@
+"""Every ``--synalinks-*`` option, defined once.
+
+Each option is declared by an :class:`Option` and registered by a group function
+taking pytest's parser. The same declarations feed the ``synatest`` CLI (which
+forwards them to the pytest session it runs), so names, defaults and help never
+drift. Every option is mirrored by an ini key ``synalinks_*``; the value in force
+is, in order: the command line, the ini file, the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+DEFAULT_SEED = 1337
+DEFAULT_MODEL = "openai/gpt-4o-mini"
+DEFAULT_EMBEDDING_MODEL = "openai/text-embedding-3-small"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``--synalinks-NAME`` flag and its ``synalinks_NAME`` ini key."""
+
+    name: str  # without the prefix, dashes: "record-mode"
+    help: str
+    default: Any = None
+    type: Callable[[str], Any] | None = None  # converts CLI and ini strings
+    choices: tuple[str, ...] | None = None
+    flag: bool = False  # a boolean switch: present means True
+    metavar: str | None = None
+    nargs: str | None = None  # "?" for an optional value (const = ``const``)
+    const: Any = None
+    ini: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def flag_name(self) -> str:
+        return f"--synalinks-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return "synalinks_" + self.name.replace("-", "_")
+
+    def add_to(self, group: Any) -> None:
+        kwargs: dict[str, Any] = {"dest": self.dest, "help": self._help(), "default": None}
+        if self.flag:
+            kwargs["action"] = "store_true"
+        else:
+            if self.type is not None:
+                kwargs["type"] = self.type
+            if self.choices:
+                kwargs["choices"] = self.choices
+            if self.metavar:
+                kwargs["metavar"] = self.metavar
+            if self.nargs:
+                kwargs["nargs"] = self.nargs
+                kwargs["const"] = self.const
+        kwargs.update(self.extra)
+        group.addoption(self.flag_name, **kwargs)
+
+    def add_ini(self, parser: pytest.Parser) -> None:
+        if not self.ini:
+            return
+        parser.addini(
+            self.dest,
+            help=f"default for {self.flag_name}",
+            type="bool" if self.flag else "string",  # type: ignore[arg-type]
+            default=None,
+        )
+
+    def _help(self) -> str:
+        default = self.default
+        if self.flag:
+            return f"{self.help} (ini: {self.dest})" if self.ini else self.help
+        suffix = f" (default: {default})" if default not in (None, "") else ""
+        ini = f" (ini: {self.dest})" if self.ini else ""
+        return f"{self.help}{suffix}{ini}"
+
+    def value(self, config: pytest.Config) -> Any:
+        """The value in force: command line, then ini, then default."""
+        cli = config.getoption(self.dest, default=None)
+        if cli is not None and cli is not False:
+            return cli
+        if self.ini:
+            raw = config.getini(self.dest)
+            if raw not in (None, "", []):
+                if self.flag:
+                    return bool(raw)
+                return self.convert(str(raw), source=f"ini {self.dest}")
+        return self.default if not self.flag else bool(cli)
+
+    def convert(self, raw: str, *, source: str) -> Any:
+        if self.choices and raw not in self.choices:
+            raise pytest.UsageError(
+                f"{source}: invalid value {raw!r}; choose from {', '.join(self.choices)}"
+            )
+        if self.type is None:
+            return raw
+        try:
+            return self.type(raw)
+        except (TypeError, ValueError) as error:
+            raise pytest.UsageError(f"{source}: invalid value {raw!r}: {error}") from None
+
+
+GROUPS: dict[str, list[Option]] = {}
+
+
+def group(name: str, options: Iterable[Option]) -> list[Option]:
+    """Declare (or extend) an option group; later issues add their own groups."""
+    GROUPS.setdefault(name, []).extend(options)
+    return GROUPS[name]
+
+
+def all_options() -> list[Option]:
+    return [opt for opts in GROUPS.values() for opt in opts]
+
+
+def get(name: str) -> Option:
+    for opt in all_options():
+        if opt.name == name:
+            return opt
+    raise KeyError(name)
+
+
+def value(config: pytest.Config, name: str) -> Any:
+    return get(name).value(config)
+
+
+def register(parser: pytest.Parser) -> None:
+    """Add every group to pytest's parser (called from ``pytest_addoption``)."""
+    for group_name, options in GROUPS.items():
+        pg = parser.getgroup(f"synalinks-{group_name}", f"synatest: {group_name}")
+        for opt in options:
+            opt.add_to(pg)
+            opt.add_ini(parser)
+
+
+def _seed(raw: str) -> int:
+    seed = int(raw)
+    if seed < 0:
+        raise ValueError("the seed must be a non-negative integer")
+    return seed
+
+
+group(
+    "session",
+    [
+        Option(
+            "seed",
+            "random seed set before every test (random, numpy and Synalinks' own)",
+            default=DEFAULT_SEED,
+            type=_seed,
+            metavar="N",
+        ),
+        Option(
+            "live",
+            "allow LM calls that no double or cassette serves to reach the real provider "
+            "(off by default: such a call fails at once)",
+            flag=True,
+        ),
+        Option(
+            "model",
+            "model of the `language_model` fixture",
+            default=DEFAULT_MODEL,
+            metavar="MODEL",
+        ),
+        Option(
+            "embedding-model",
+            "model of the `embedding_model` fixture",
+            default=DEFAULT_EMBEDDING_MODEL,
+            metavar="MODEL",
+        ),
+    ],
+)

@@ -1,0 +1,99 @@
+"""The pytest plugin: options, markers, fixtures, and hooks forwarding to the session.
+
+Loaded through the ``pytest11`` entry point. Imports nothing heavy: Synalinks and
+litellm are imported by the fixtures that need them, never at plugin load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from synatest import _env, options
+from synatest.interception import Router
+from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, get_session
+
+# Feature plugins (options, markers, fixtures, hooks of one capability each),
+# registered with this one. Each must stay light to import.
+pytest_plugins: list[str] = []
+
+_EARLY_ENV: list[_env.HermeticEnv] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.register(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before any conftest (which may import Synalinks) is loaded.
+    _EARLY_ENV.append(_env.enter())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS.values():
+        config.addinivalue_line("markers", line)
+    env = _EARLY_ENV.pop() if _EARLY_ENV else _env.enter()
+    session = SynatestSession(config, env)
+    config.stash[SESSION_KEY] = session
+    session.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
+        del config.stash[SESSION_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return get_session(config).report_header()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    get_session(item.config).start_test(item)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield
+    get_session(item.config).check_test(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        get_session(item.config).end_test(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    return get_session(pyfuncitem.config).pyfunc_call(pyfuncitem)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: Any, request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    return (yield from get_session(request.config).fixture_setup(fixturedef, request))
+
+
+@pytest.fixture
+def synalinks_router(request: pytest.FixtureRequest) -> Router:
+    """The router answering this test's LM calls: its ``requests`` and ``lm_errors``."""
+    router: Router = request.node.stash[ROUTER_KEY]
+    return router
+
+
+@pytest.fixture
+def synalinks_session(request: pytest.FixtureRequest) -> SynatestSession:
+    """The synatest session object (seed, live mode, event loop)."""
+    return get_session(request.config)

@@ -1,0 +1,137 @@
+"""The pytest session object: everything the plugin's hooks forward to.
+
+Created in ``pytest_configure`` and kept in ``config.stash``; each hook in
+``plugin.py`` is one call into it. Usable without pytest's hook machinery (the
+``synatest`` CLI and the unit tests drive it directly).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from typing import Any
+
+import pytest
+
+from synatest import _asyncio, _env, interception, options
+from synatest.interception import Router
+
+SESSION_KEY = pytest.StashKey["SynatestSession"]()
+ROUTER_KEY = pytest.StashKey[Router]()
+
+ALLOW_LM_ERRORS = "synalinks_allow_lm_errors"
+
+MARKERS = {
+    ALLOW_LM_ERRORS: (
+        f"{ALLOW_LM_ERRORS}: let Synalinks swallow failed LM calls in this test (they are "
+        "listed in `synalinks_router.lm_errors`) instead of failing the test"
+    ),
+}
+
+
+def reset_synalinks(seed: int) -> None:
+    """Per-test reset: fresh Synalinks global state, no default models, a fixed seed.
+
+    Does nothing to Synalinks when it has not been imported (a test that never uses
+    it pays nothing). Defaults are reset in memory only: ``synalinks.json`` is
+    never rewritten.
+    """
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed)
+    config = sys.modules.get("synalinks.src.backend.config")
+    if config is None:
+        return
+    from synalinks.src.backend.common.global_state import clear_session
+
+    clear_session(free_memory=False)
+    for kind in ("LANGUAGE_MODEL", "EMBEDDING_MODEL", "DECISION_MODEL", "KNOWLEDGE_BASE"):
+        setattr(config, f"_DEFAULT_{kind}", None)
+        setattr(config, f"_DEFAULT_{kind}_IDENTIFIER", None)
+    config.set_seed(seed)
+
+
+_ACTIVE: list[SynatestSession] = []
+
+
+class SynatestSession:
+    """State of one pytest session (or one xdist worker's share of it)."""
+
+    def __init__(self, config: pytest.Config, env: _env.HermeticEnv | None = None) -> None:
+        self.config = config
+        self.env = env
+        self.seed: int = options.value(config, "seed")
+        self.live: bool = options.value(config, "live")
+        self.loop = _asyncio.SessionLoop()
+        # Lines added to every "unserved call" message; "{nodeid}" is filled in.
+        self.unserved_hints: list[str] = []
+        self.session_router = Router(live=self.live, test_id=None)
+        self.test_router: Router | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self) -> None:
+        _ACTIVE.append(self)
+        self._apply()
+
+    def _apply(self) -> None:
+        interception.set_zero_waits(not self.live)
+        interception.set_session_router(self.session_router)
+        interception.set_test_router(self.test_router)
+        interception.activate()
+
+    def close(self) -> None:
+        self.loop.close()
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+        interception.set_test_router(None)
+        if _ACTIVE:
+            # A session nested in another (pytester's in-process runs): hand the
+            # seam back to the outer session instead of unpatching it.
+            _ACTIVE[-1]._apply()
+        else:
+            interception.set_session_router(Router())
+            interception.deactivate()
+        if self.env is not None:
+            self.env.restore()
+
+    # -- per test --------------------------------------------------------------
+    def start_test(self, item: pytest.Item) -> Router:
+        router = Router(
+            live=self.live,
+            test_id=item.nodeid,
+            allow_lm_errors=item.get_closest_marker(ALLOW_LM_ERRORS) is not None,
+            hints=[hint.format(nodeid=item.nodeid) for hint in self.unserved_hints],
+        )
+        item.stash[ROUTER_KEY] = router
+        self.test_router = router
+        interception.set_test_router(router)
+        # Patch anything imported since the last test (collection imports modules).
+        interception.activate()
+        reset_synalinks(self.seed)
+        return router
+
+    def check_test(self, item: pytest.Item) -> None:
+        """After a test body passed: end-of-test checks (e.g. unused scripted replies)."""
+        router = item.stash.get(ROUTER_KEY, None)
+        if router is not None:
+            router.run_checks()
+
+    def end_test(self, item: pytest.Item) -> None:
+        self.test_router = None
+        interception.set_test_router(None)
+
+    # -- async support -----------------------------------------------------------
+    def pyfunc_call(self, item: pytest.Function) -> Any:
+        return _asyncio.pyfunc_call(self.loop, item)
+
+    def fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+        return _asyncio.fixture_setup(self.loop, fixturedef, request)
+
+    def report_header(self) -> str:
+        mode = "live LM calls ALLOWED" if self.live else "offline (unserved LM calls fail)"
+        return f"synatest: {mode}, seed={self.seed}, {_env.describe()}"
+
+
+def get_session(config: pytest.Config) -> SynatestSession:
+    return config.stash[SESSION_KEY]
