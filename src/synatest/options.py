@@ -64,12 +64,10 @@ class Option:
     def add_ini(self, parser: pytest.Parser) -> None:
         if not self.ini:
             return
-        parser.addini(
-            self.dest,
-            help=f"default for {self.flag_name}",
-            type="bool" if self.flag else "string",  # type: ignore[arg-type]
-            default=None,
-        )
+        if self.flag:
+            parser.addini(self.dest, help=f"default for {self.flag_name}", type="bool")
+        else:
+            parser.addini(self.dest, help=f"default for {self.flag_name}", type="string")
 
     def _help(self) -> str:
         default = self.default
