@@ -127,9 +127,13 @@ def value(config: pytest.Config, name: str) -> Any:
     return get(name).value(config)
 
 
-def register(parser: pytest.Parser) -> None:
-    """Add every group to pytest's parser (called from ``pytest_addoption``)."""
-    for group_name, options in GROUPS.items():
+def register(parser: pytest.Parser, *names: str) -> None:
+    """Add the named groups to pytest's parser (from a ``pytest_addoption`` hook).
+
+    Each feature plugin registers its own group(s) from its own ``pytest_addoption``.
+    """
+    for group_name in names:
+        options = GROUPS[group_name]
         pg = parser.getgroup(f"synalinks-{group_name}", f"synatest: {group_name}")
         for opt in options:
             opt.add_to(pg)

@@ -23,7 +23,7 @@ _EARLY_ENV: list[_env.HermeticEnv] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser)
+    options.register(parser, "session")
 
 
 @pytest.hookimpl(tryfirst=True)
