@@ -9,6 +9,7 @@ is, in order: the command line, the ini file, the default.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,7 @@ class Option:
             return raw
         try:
             return self.type(raw)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, argparse.ArgumentTypeError) as error:
             raise pytest.UsageError(f"{source}: invalid value {raw!r}: {error}") from None
 
 
@@ -141,9 +142,12 @@ def register(parser: pytest.Parser, *names: str) -> None:
 
 
 def _seed(raw: str) -> int:
-    seed = int(raw)
+    try:
+        seed = int(raw)
+    except ValueError:
+        seed = -1
     if seed < 0:
-        raise ValueError("the seed must be a non-negative integer")
+        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, not {raw!r}")
     return seed
 
 

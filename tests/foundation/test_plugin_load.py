@@ -1,0 +1,99 @@
+"""The plugin registers through its entry point, stays light, and can be disabled."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def test_options_are_registered_with_ini_mirrors(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())  # help text is wrapped at any width
+    for expected in [
+        "--synalinks-seed=N random seed set before every test (random, numpy and Synalinks' "
+        "own) (default: 1337) (ini: synalinks_seed)",
+        "--synalinks-live allow LM calls that no double or cassette serves",
+        "--synalinks-model=MODEL model of the `language_model` fixture (default: "
+        "openai/gpt-4o-mini) (ini: synalinks_model)",
+        "--synalinks-embedding-model=MODEL model of the `embedding_model` fixture (default: "
+        "openai/text-embedding-3-small)",
+        "synalinks_seed (string): default for --synalinks-seed",
+        "synalinks_live (bool): default for --synalinks-live",
+    ]:
+        assert expected in text
+
+
+def test_plugin_load_imports_neither_synalinks_nor_litellm(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_nothing_heavy(pytestconfig):
+            assert pytestconfig.pluginmanager.has_plugin("synatest")
+            heavy = {"synalinks", "litellm", "mlflow", "pandas", "numpy", "vcrpy"}
+            assert not heavy & set(sys.modules), heavy & set(sys.modules)
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_report_header_says_offline_and_seed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest("--synalinks-seed", "7")
+    result.stdout.fnmatch_lines(["synatest: offline (unserved LM calls fail), seed=7, *"])
+    result = pytester.runpytest("--synalinks-live")
+    result.stdout.fnmatch_lines(["synatest: live LM calls ALLOWED, seed=1337, *"])
+
+
+def test_disabling_the_plugin_removes_everything(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SYNATEST_SESSION_TMP")  # set by the session running this test
+    pytester.makepyfile(
+        """
+        import os
+
+        def test_plain(pytestconfig):
+            assert not pytestconfig.pluginmanager.has_plugin("synatest")
+            assert "SYNATEST_SESSION_TMP" not in os.environ
+            import litellm
+            assert not getattr(litellm.acompletion, "__synatest_seam__", False)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:synatest")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("-p", "no:synatest", "--synalinks-seed", "3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --synalinks-seed*"])
+
+
+def test_console_script_version_and_help() -> None:
+    from synatest import __version__
+
+    script = Path(sys.executable).with_name("synatest")  # the console-script entry point
+    out = subprocess.run(
+        [str(script), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == f"synatest {__version__}"
+    out = subprocess.run(
+        [sys.executable, "-m", "synatest.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "usage: synatest" in out.stdout
+    assert "Test, evaluate and train Synalinks programs" in out.stdout
+
+
+def test_cli_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from synatest.cli import main
+
+    assert main([]) == 0
+    assert "usage: synatest" in capsys.readouterr().out
