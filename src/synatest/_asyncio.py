@@ -13,13 +13,15 @@ We step aside for the plugins that already claim a test or fixture:
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class SessionLoop:
@@ -29,6 +31,8 @@ class SessionLoop:
     @property
     def runner(self) -> asyncio.Runner:
         if self._runner is None:
+            import asyncio  # only sessions that run async code pay for it
+
             self._runner = asyncio.Runner()
         return self._runner
 
