@@ -13,6 +13,7 @@ We step aside for the plugins that already claim a test or fixture:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from collections.abc import Callable, Generator
@@ -37,7 +38,10 @@ class SessionLoop:
         return self._runner
 
     def run(self, coro: Any) -> Any:
-        return self.runner.run(coro)
+        # A fresh copy of the caller's context each time: context variables set by
+        # sync fixtures are seen by the test, and a test's own settings do not leak
+        # into the next test (the Runner's default context is shared by every run).
+        return self.runner.run(coro, context=contextvars.copy_context())
 
     def close(self) -> None:
         if self._runner is not None:

@@ -124,3 +124,28 @@ def test_hypothesis_async_test(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini("[pytest]\n")
     pytester.runpytest("-p", "no:asyncio").assert_outcomes(passed=1)
+
+
+def test_context_variables_flow_from_fixtures_and_do_not_leak(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import contextvars
+        import pytest
+
+        VAR = contextvars.ContextVar("VAR", default="unset")
+
+        @pytest.fixture
+        def set_in_fixture():
+            token = VAR.set("from fixture")
+            yield
+            VAR.reset(token)
+
+        async def test_sees_the_fixture(set_in_fixture):
+            assert VAR.get() == "from fixture"
+            VAR.set("leaked?")
+
+        async def test_next_test_starts_clean():
+            assert VAR.get() == "unset"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
