@@ -18,7 +18,7 @@ from synatest.interception import LMRequest, Router
 from synatest.strategies import UnsupportedSchema, data_models, from_schema
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     low = "low"
     high = "high"
 

@@ -326,7 +326,7 @@ async def test_gathered_calls_get_content_rules_whatever_the_order() -> None:
     for seed in range(3):
         random.Random(seed).shuffle(order)
 
-        async def one(i: int) -> tuple[int, str]:
+        async def one(i: int, seed: int = seed) -> tuple[int, str]:
             await asyncio.sleep(random.Random(i + seed).random() / 200)  # start shuffled
             response = await router.dispatch(request(f"item <{i}>"))
             return i, str(content(response)["answer"])
@@ -354,7 +354,7 @@ def test_use_lm_installs_into_the_router_in_force() -> None:
         lm = synatest.use_lm(ScriptedLM(), synatest.HashEmbeddings(dim=8))
     assert isinstance(lm, ScriptedLM)
     assert [name for name, _ in router.layers] == ["ScriptedLM", "HashEmbeddings"]
-    with pytest.raises(TypeError, match="use_lm\\(\\) needs at least one double"):
+    with pytest.raises(TypeError, match=r"use_lm\(\) needs at least one double"):
         synatest.use_lm()
-    with pytest.raises(TypeError, match="use_lm\\(\\) takes doubles .* not int"):
+    with pytest.raises(TypeError, match=r"use_lm\(\) takes doubles .* not int"):
         synatest.use_lm(3, router=router)
