@@ -167,15 +167,22 @@ class Trace:
         return [c for c in self.calls if c.parent is None]
 
     def format(self) -> str:
-        """An indented outline of the calls (shown by ``print(trace)``)."""
-        lines = []
-        for call in self.calls:
+        """An indented tree of the calls (shown by ``print(trace)``): children under
+        their parent, each level in start order."""
+        lines: list[str] = []
+
+        def show(call: ModuleCall) -> None:
             lm = f" [{len(call.lm_calls)} LM call(s)]" if call.lm_calls else ""
             if call.exception is not None:
-                result = f" raised {type(call.exception).__name__}: {call.exception}"
+                result = f" raised {type(call.exception).__name__}"
             else:
-                result = " -> None" if call.outputs is None else ""
+                result = " -> None" if call.done and call.outputs is None else ""
             lines.append(f"{'  ' * call.depth}{call.name} ({call.type}){lm}{result}")
+            for child in call.children:
+                show(child)
+
+        for root in self.roots():
+            show(root)
         return "\n".join(lines)
 
     def __str__(self) -> str:
