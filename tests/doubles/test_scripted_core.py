@@ -358,3 +358,12 @@ def test_use_lm_installs_into_the_router_in_force() -> None:
         synatest.use_lm()
     with pytest.raises(TypeError, match=r"use_lm\(\) takes doubles .* not int"):
         synatest.use_lm(3, router=router)
+
+
+async def test_streaming_requests_get_a_stream_of_chunks() -> None:
+    router = router_with(ScriptedLM("one two three four five"))
+    req = request("stream it", schema=None)
+    req.kwargs["stream"] = True
+    stream = await router.dispatch(req)
+    pieces = [chunk.choices[0].delta.content async for chunk in stream]
+    assert "".join(p for p in pieces if p) == "one two three four five"
