@@ -33,6 +33,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _LAZY: dict[str, str] = {
     "FunctionLM": "synatest.doubles.function",
     "HashEmbeddings": "synatest.doubles.embeddings",
+    "InvalidReply": "synatest.errors",
     "ProgramSpec": "synatest.programs",
     "SchemaLM": "synatest.doubles.schema",
     "ScriptedLM": "synatest.doubles.scripted",
@@ -50,6 +51,7 @@ __all__ = [
     "DatasetError",
     "FunctionLM",
     "HashEmbeddings",
+    "InvalidReply",
     "LMCallFailed",
     "LMRequest",
     "ProgramSpec",

@@ -195,8 +195,18 @@ async def test_exception_reply_is_raised_as_the_provider_error() -> None:
 
 async def test_unusable_reply_type_says_what_to_give() -> None:
     router = router_with(ScriptedLM(object()))
-    with pytest.raises(TypeError, match="cannot use object as an LM reply: give a dict"):
+    with pytest.raises(synatest.InvalidReply, match="cannot use object as an LM reply: give a"):
         await router.dispatch(request("x", schema=None))
+
+
+async def test_embedding_reply_must_be_one_vector_per_text() -> None:
+    router = router_with(synatest.FunctionLM(lambda r: [[0.1, 0.2]], kinds=("embedding",)))
+    req = LMRequest("embedding", {"model": "openai/e", "input": ["a", "b"]})
+    with pytest.raises(synatest.InvalidReply, match=r"returned 1 vector\(s\) for 2 input"):
+        await router.dispatch(req)
+    router = router_with(synatest.FunctionLM(lambda r: ["nope", "x"], kinds=("embedding",)))
+    with pytest.raises(synatest.InvalidReply, match="an embedding reply is a list of vectors"):
+        await router.dispatch(req)
 
 
 async def test_script_exhausted_names_the_request_and_how_to_script_it() -> None:
