@@ -40,7 +40,11 @@ async def qa(language_model):
 """
 
 
-def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+def run(pytester: pytest.Pytester, body: str, *args: str, ini: str = "") -> pytest.RunResult:
+    pytester.makeini(INI + ini)
     pytester.makepyfile(test_it=PROGRAM + body)
     return pytester.runpytest("-p", "no:cacheprovider", *args)
 
@@ -223,7 +227,6 @@ async def test_it(qa, schema_lm, hash_embeddings, embedding_model):
 
 
 def test_language_model_fixtures_follow_the_options(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nsynalinks_embedding_model = ollama/nomic-embed-text\n")
     result = run(
         pytester,
         """
@@ -232,6 +235,7 @@ def test_models(language_model, embedding_model):
     assert embedding_model.model == "ollama/nomic-embed-text"
 """,
         "--synalinks-model=openai/gpt-4.1-nano",
+        ini="synalinks_embedding_model = ollama/nomic-embed-text\n",
     )
     result.assert_outcomes(passed=1)
 
@@ -313,3 +317,28 @@ async def test_trace_records_exceptions(qa, scripted_lm, synalinks_trace):
 """,
     )
     result.assert_outcomes(passed=3)
+
+
+def test_doubles_work_under_xdist(pytester: pytest.Pytester) -> None:
+    """Doubles hold per-test state only, so tests spread over workers keep their own."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_it=PROGRAM
+        + """
+pytestmark = pytest.mark.synalinks_lm(synatest.SchemaLM(seed=2))
+
+
+@pytest.mark.parametrize("n", range(4))
+async def test_scripted(qa, scripted_lm, n):
+    scripted_lm.on(contains=f"q{n}").reply({"answer": f"a{n}"})
+    assert (await qa(Query(query=f"q{n}"))).get("answer") == f"a{n}"
+    assert len(scripted_lm.calls) == 1
+
+
+async def test_leftover(qa, scripted_lm):
+    scripted_lm.add({"answer": "never used"})
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*UnusedReplies*1 scripted reply was never used*"])
