@@ -202,3 +202,25 @@ async def test_hash_embeddings_serve_an_embedding_model() -> None:
     vectors = result.get("embeddings")
     assert len(vectors) == 2 and len(vectors[0]) == 16
     assert vectors[0] == emb.embed("hello world")
+
+
+async def test_a_streaming_generator_drains_a_scripted_stream() -> None:
+    """Synalinks' own streaming path consumes the ModelResponseStream chunks."""
+    from synatest.interception import use_router
+
+    router = Router()
+    scripted = synatest.ScriptedLM("Paris is the capital of France.").install(router)
+    lm = synalinks.LanguageModel(model="openai/gpt-4o-mini")
+    inputs = synalinks.Input(data_model=Query)
+    outputs = await synalinks.Generator(language_model=lm, streaming=True)(inputs)
+    program = synalinks.Program(inputs=inputs, outputs=outputs)
+    with use_router(router):
+        stream = await program(Query(query="Capital of France?"))
+        message = await stream.aconsume()
+    assert message.get("content") == "Paris is the capital of France."
+    assert scripted.calls[0].request.stream
+
+
+def test_every_public_name_resolves() -> None:
+    for name in synatest.__all__:
+        assert getattr(synatest, name) is not None, name
