@@ -188,25 +188,20 @@ async def test_factory(qa):
     result.assert_outcomes(passed=4)
 
 
-def test_marker_misuse_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester,
-        """
-@pytest.mark.synalinks_lm("SchemaLM")
-def test_bad():
-    pass
-
-
-@pytest.mark.synalinks_lm()
-def test_empty():
-    pass
-""",
-    )
-    result.stdout.fnmatch_lines(
-        [
-            "*@pytest.mark.synalinks_lm got 'SchemaLM'; give synatest doubles*",
-        ]
-    )
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ('"SchemaLM"', "*@pytest.mark.synalinks_lm got 'SchemaLM'; give synatest doubles*"),
+        ("", "*@pytest.mark.synalinks_lm() needs at least one double*"),
+        ("seed=1", "*takes doubles as positional arguments, not keywords*"),
+        ("lambda: 42", "*returned int, not a synatest double*"),
+    ],
+)
+def test_marker_misuse_is_a_usage_error(
+    pytester: pytest.Pytester, marker: str, message: str
+) -> None:
+    result = run(pytester, f"@pytest.mark.synalinks_lm({marker})\ndef test_bad():\n    pass\n")
+    result.stdout.fnmatch_lines([message])
     assert result.ret != 0
 
 
@@ -260,6 +255,13 @@ def sync_program(language_model):
                                  synalinks.Generator(data_model=Answer,
                                                      language_model=language_model)],
                                description="a sequential program")
+
+
+@synatest.program
+def returns_coroutine(language_model):
+    async def later():
+        return None
+    return later()
 
 
 def test_registry(request, qa):
