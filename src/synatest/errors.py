@@ -16,6 +16,7 @@ __all__ = [
     "CassetteError",
     "CassetteMiss",
     "DatasetError",
+    "InvalidReply",
     "LMCallFailed",
     "SchemaMismatch",
     "ScriptExhausted",
@@ -46,6 +47,12 @@ class ScriptExhausted(SynatestError):
 
 class SchemaMismatch(SynatestError):
     """A structured reply that does not validate against the requested JSON schema."""
+
+
+class InvalidReply(SynatestError):
+    """A double was given a reply it cannot turn into an LM response (wrong type,
+    wrong number of embedding vectors). Not retried: a retry would silently take the
+    next scripted reply instead."""
 
 
 class UnusedReplies(SynatestError):

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from synatest.errors import InvalidReply
 from synatest.interception import LMRequest
 
 _ids = itertools.count(1)
@@ -115,10 +116,10 @@ def to_response(reply: Any, request: LMRequest) -> Any:
     else:
         content = reply_content(reply)
         if content is None:
-            raise TypeError(
+            raise InvalidReply(
                 f"cannot use {type(reply).__name__} as an LM reply: give a dict, a DataModel, "
                 "a str, synatest.tool_call(...), a list of tool calls, an exception, or a "
-                "callable returning one of these"
+                f"callable returning one of these\n  request: {request.describe()}"
             )
         message = Message(role="assistant", content=content)
         finish, completion_text = "stop", content
@@ -141,9 +142,15 @@ def embedding_response(reply: Any, request: LMRequest) -> Any:
     """An ``EmbeddingResponse`` from a list of vectors (one per input text)."""
     from litellm import EmbeddingResponse, Usage
 
-    vectors = [list(map(float, v)) for v in reply]
+    try:
+        vectors = [list(map(float, v)) for v in reply]
+    except (TypeError, ValueError) as error:
+        raise InvalidReply(
+            f"an embedding reply is a list of vectors (lists of numbers), one per input "
+            f"text; got {type(reply).__name__}: {error}\n  request: {request.describe()}"
+        ) from None
     if len(vectors) != len(request.input):
-        raise ValueError(
+        raise InvalidReply(
             f"embedding double returned {len(vectors)} vector(s) for "
             f"{len(request.input)} input text(s)"
         )
