@@ -71,13 +71,6 @@ options.group(
             flag=True,
         ),
         Option(
-            "cassette-layer",
-            "where calls are recorded: lm = litellm call (default, fast), http = HTTP "
-            "requests through vcrpy (full-stack fidelity)",
-            default="lm",
-            choices=("lm", "http"),
-        ),
-        Option(
             "allow-recording-in-ci",
             "allow record modes when the CI environment variable is set (refused otherwise)",
             flag=True,
@@ -109,7 +102,6 @@ class TestCassette:
 
 
 LAYER_KEY = pytest.StashKey["CassetteLayer"]()
-HTTP_KEY = pytest.StashKey[Any]()
 USAGE_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
 
 
@@ -247,15 +239,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if layer.records and ci_is_set() and not options.value(config, "allow-recording-in-ci"):
         raise CassetteError(_ci_refusal(settings, item.nodeid))
     item.stash[LAYER_KEY] = layer
-    if options.value(config, "cassette-layer") == "http":
-        from synatest.cassettes.http import HttpCassette
-
-        http = HttpCassette(layer)
-        item.stash[HTTP_KEY] = http
-        http.start()
-        router.use(http, name="cassette-http")
-    else:
-        router.use(layer, name="cassette")
+    router.use(layer, name="cassette")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -271,18 +255,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if layer is not None:
         if layer.strict:
             layer.check_unused()
-        http = item.stash.get(HTTP_KEY, None)
-        if http is not None:
-            http.save()
-        else:
-            layer.save()
+        layer.save()
     return result
-
-
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    http = item.stash.get(HTTP_KEY, None)
-    if http is not None:
-        http.stop()
 
 
 def _note_usage(item: pytest.Item) -> None:

@@ -2,7 +2,7 @@
 
 The core is plain Python, usable without pytest: :class:`Cassette` (a file of
 recordings, indexed for O(1) lookup), :class:`CassetteLayer` (the router layer that
-replays and records), :func:`normalize` (what a request is matched on) and
+replays and records), `normalize_request` (what a request is matched on) and
 :class:`Scrubber` (volatile text removed before matching). The pytest side lives in
 ``synatest._plugin_cassettes``.
 """
@@ -16,8 +16,10 @@ from synatest.cassettes.normalize import (
     TEMP_PATH,
     UUID,
     Scrubber,
-    normalize,
     register_scrubber,
+)
+from synatest.cassettes.normalize import (
+    normalize as normalize_request,
 )
 from synatest.cassettes.paths import cassette_path, cassette_relpath
 from synatest.cassettes.store import FORMAT_VERSION, Cassette, Interaction
@@ -35,7 +37,7 @@ __all__ = [
     "Scrubber",
     "cassette_path",
     "cassette_relpath",
-    "normalize",
+    "normalize_request",
     "register_scrubber",
     "replay",
 ]

@@ -238,7 +238,9 @@ class Cassette:
                 f"(it reads format {FORMAT_VERSION}); re-record with "
                 "--synalinks-record-mode=rewrite or upgrade synatest"
             )
-        items = data.get("interactions") or []
+        items = data.get("interactions")
+        if items is None:
+            items = []
         if not isinstance(items, list):
             raise CassetteError(f"{where}: `interactions` must be a list")
         self.header = {k: v for k, v in data.items() if k != "interactions"}
