@@ -113,6 +113,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_LINE)
     get_session(config).unserved_hints.append(HINT)
     config.stash[USAGE_KEY] = {}
+    # Read once now so that a bad ini value is a usage error before any test runs.
+    options.value(config, "record-mode")
 
 
 def cassette_dir(config: pytest.Config) -> Path:
