@@ -24,7 +24,7 @@ for n in range(6000):
         kind="completion",
         request={"model": "m", "messages": [{"role": "user", "content": f"question {n} " * 20}]},
         response_type="ModelResponse",
-        response={"choices": [{"index": 0, "message": {"role": "assistant", "content": "x" * 300}}]},
+        response={"choices": [{"index": 0, "message": {"content": "x" * 300}}]},
     ))
 while True:
     print("saving", flush=True)
