@@ -312,7 +312,8 @@ async def test_missing_extra():
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*extra cassette *missing.yaml (@pytest.mark.synalinks_cassette(extra=...)) does not exist*"
+            "*extra cassette *missing.yaml (@pytest.mark.synalinks_cassette(extra=...)) "
+            "does not exist*"
         ]
     )
     assert (project.path / "cassettes/shared/capitals.yaml").exists()
