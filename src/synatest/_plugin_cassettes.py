@@ -273,6 +273,12 @@ def _note_usage(item: pytest.Item) -> None:
     entry = usage.setdefault(key, {"recordings": len(layer.cassette.own), "used": [], "tests": []})
     entry["used"] = sorted(set(entry["used"]) | used)
     entry["tests"].append(item.nodeid)
+    # Read-only extras count as used by this test too.
+    for interaction in layer.replayed:
+        if interaction.source is not None:
+            usage.setdefault(str(interaction.source), {"recordings": 0, "used": [], "tests": []})[
+                "tests"
+            ].append(item.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
