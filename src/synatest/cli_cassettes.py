@@ -48,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                 help="replay the test suite (pytest with these arguments, record mode none) "
                 "to find orphan cassettes and unused recordings",
             )
+        if name == "check":
+            action.add_argument(
+                "--rekey",
+                action="store_true",
+                help="rewrite cassettes whose stored lookup keys are stale",
+            )
         if name == "prune":
             action.add_argument("--dry-run", action="store_true", help="list what would be removed")
         action.set_defaults(handler=handler)
@@ -56,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 cli.SUBCOMMANDS["cassettes"] = add_parser
 
 
-def _load_all(root: Path) -> tuple[dict[Path, Any], list[str]]:
+def _load_all(root: Path, rekey: bool = False) -> tuple[dict[Path, Any], list[str]]:
     from synatest.cassettes import secrets
     from synatest.cassettes.store import Cassette, iter_cassettes
     from synatest.errors import CassetteError
@@ -65,12 +71,22 @@ def _load_all(root: Path) -> tuple[dict[Path, Any], list[str]]:
     problems: list[str] = []
     for path in iter_cassettes(root):
         try:
-            loaded[path] = Cassette.load(path, missing_ok=False)
+            loaded[path] = Cassette.load(path, missing_ok=False, lazy=False)
         except CassetteError as error:
             problems.append(f"unreadable: {error}")
             continue
         for hit in secrets.scan(path.read_text(encoding="utf-8")):
             problems.append(f"secret: {path}: {hit}")
+        if loaded[path].stale_keys and not rekey:
+            numbers = ", ".join(f"#{n}" for n in loaded[path].stale_keys[:10])
+            problems.append(
+                f"stale key: {path}: recording(s) {numbers} have a `key:` that does not "
+                "match their request (edited by hand, or scrubbers changed); big cassettes "
+                "are looked up by that key: run `synatest cassettes check --rekey`"
+            )
+        elif loaded[path].stale_keys:
+            loaded[path].save()
+            print(f"rekeyed {path}")
     return loaded, problems
 
 
@@ -129,7 +145,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"synatest cassettes check: no cassette directory {root}", file=sys.stderr)
         return 2
-    loaded, problems = _load_all(root)
+    loaded, problems = _load_all(root, rekey=args.rekey)
     if args.run is not None:
         orphans, unused = _usage_problems(loaded, replay_usage(args.run))
         problems += [f"orphan: {p} (no test replayed it)" for p in orphans]

@@ -73,7 +73,8 @@ def test_check_reports_unreadable_cassettes_and_secrets(
     assert "secret: " in out and "leaked.yaml: line " in out
     assert "the value of $ACME_API_KEY" in out
     assert "acme-secret-value-123" not in out
-    assert "2 problem(s)" in out
+    assert "stale key: " in out  # the edit also made its lookup key stale
+    assert "3 problem(s)" in out
 
 
 def test_check_needs_an_existing_directory(
@@ -120,3 +121,16 @@ def test_check_and_prune_with_a_replay_run_find_orphans_and_unused_recordings(
     assert not (root / "test_proj/test_deleted.yaml").exists()
     assert len(Cassette.load(root / "test_proj/test_uses_one.yaml")) == 1
     assert cli.main(["cassettes", "check", "--dir", "cassettes", "--run"]) == 0
+
+
+def test_check_reports_stale_keys_and_rekey_fixes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.yaml"
+    write(path, "q1")
+    path.write_text(path.read_text().replace("content: q1", "content: q1 edited"))
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
+    assert "stale key: " in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--rekey"]) == 0
+    assert "rekeyed " in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0

@@ -207,3 +207,40 @@ def test_cassette_round_trip_keeps_every_recording_playable(
     assert [i.to_data() for i in loaded.interactions] == [
         i.to_data() for i in cassette.interactions
     ]
+
+
+def test_big_cassettes_are_indexed_lazily_and_parsed_on_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synatest.cassettes import store
+
+    path = tmp_path / "big.yaml"
+    cassette = Cassette(path)
+    for n in range(5):
+        cassette.record(completion(f"question {n}\nwith a second line", f"answer {n}"))
+    cassette.save(environ={})
+    monkeypatch.setattr(store, "LAZY_MIN_BYTES", 0)
+    lazy = Cassette.load(path)
+    assert all(i.chunk is not None for i in lazy.interactions)
+    played = lazy.play("completion", completion("question 3\nwith a second line", "").request)
+    assert played is not None and played.chunk is None
+    assert played.response["choices"][0]["message"]["content"] == "answer 3"  # type: ignore[index]
+    assert sum(i.chunk is None for i in lazy.interactions) == 1
+    assert lazy.to_text() == cassette.to_text()
+
+
+def test_a_big_cassette_without_key_lines_is_parsed_fully(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synatest.cassettes import store
+
+    path = tmp_path / "edited.yaml"
+    cassette = Cassette(path)
+    cassette.record(completion("q", "a"))
+    cassette.save(environ={})
+    path.write_text("\n".join(ln for ln in path.read_text().splitlines() if "  key: " not in ln))
+    monkeypatch.setattr(store, "LAZY_MIN_BYTES", 0)
+    loaded = Cassette.load(path)
+    assert loaded.interactions[0].chunk is None
+    assert loaded.stale_keys == [0]
+    assert loaded.play("completion", completion("q", "").request) is not None

@@ -33,6 +33,7 @@ def nearest(
 
     Fewest differing fields first, then the longest shared canonical prefix.
     """
+    cassette.materialize_all()
     scored = [
         (len(differing_fields(i.request, normalized)), n, i)
         for n, i in enumerate(cassette.interactions)
@@ -72,6 +73,7 @@ def record_command(nodeid: str | None, mode: str = "rewrite") -> str:
 
 
 def describe_recorded(interaction: Interaction) -> str:
+    interaction.materialize()
     request = LMRequest(kind=interaction.kind, kwargs=interaction.request)  # type: ignore[arg-type]
     return request.describe()
 

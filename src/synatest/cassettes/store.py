@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +37,11 @@ from synatest.cassettes.normalize import Scrubber, normalize, request_key
 from synatest.errors import CassetteError
 
 FORMAT_VERSION = 1
+# Files at least this big are indexed lazily (see ``Cassette.load``).
+LAZY_MIN_BYTES = 1_000_000
+# An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n".
+_ITEM_START = re.compile(r"^- kind: ", re.MULTILINE)
+_ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n")
 HEADER_KEY = "synatest_cassette"
 KINDS = ("completion", "embedding", "decision")
 
@@ -111,9 +117,27 @@ class Interaction:
     used: bool = False
     # Set for recordings of read-only extra cassettes.
     source: Path | None = None
+    # Lazily loaded: the YAML text of this item, parsed on first use (big files).
+    chunk: str | None = field(default=None, repr=False)
+
+    def materialize(self) -> Interaction:
+        """Parse a lazily loaded recording (no-op otherwise)."""
+        if self.chunk is None:
+            return self
+        chunk, self.chunk = self.chunk, None
+        items = load_yaml(chunk)
+        parsed = Interaction.from_data(
+            items[0] if isinstance(items, list) and items else items,
+            where=str(self.source or "cassette"),
+        )
+        self.kind, self.request = parsed.kind, parsed.request
+        self.response_type, self.response = parsed.response_type, parsed.response
+        self.stream, self.error, self.cost = parsed.stream, parsed.error, parsed.cost
+        return self
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind, "request": self.request}
+        self.materialize()
+        data: dict[str, Any] = {"kind": self.kind, "key": self.key.hex(), "request": self.request}
         if self.error is not None:
             data["error"] = self.error
         elif self.stream is not None:
@@ -184,6 +208,8 @@ class Cassette:
     header: dict[str, Any] = field(default_factory=dict)
     loaded_from_disk: bool = False
     dirty: bool = False
+    # Recordings (of a fully parsed file) whose stored `key:` is missing or outdated.
+    stale_keys: list[int] = field(default_factory=list)
     # key -> indexes into ``interactions``, and how many of them were replayed.
     _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
     _cursor: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -198,7 +224,16 @@ class Cassette:
         match_api_base: bool = False,
         allow_repeats: bool = False,
         missing_ok: bool = True,
+        lazy: bool = True,
     ) -> Cassette:
+        """Load a cassette file (an empty cassette when it does not exist and ``missing_ok``).
+
+        Big files (>= ``LAZY_MIN_BYTES``) whose every recording carries its ``key:``
+        line are indexed without parsing, and each recording is parsed when first
+        replayed: PyYAML builds ~1 MB/s, too slow for a 20,000-recording cassette.
+        ``lazy=False`` parses everything (and recomputes every key from the request,
+        so hand-edited requests and newly added scrubbers take effect).
+        """
         cassette = cls(
             Path(path),
             scrubbers=tuple(scrubbers),
@@ -213,9 +248,40 @@ class Cassette:
             raise CassetteError(f"cassette {cassette.path} does not exist") from None
         except OSError as error:
             raise CassetteError(f"cannot read cassette {cassette.path}: {error}") from error
-        cassette._parse(text)
+        if not (lazy and len(text) >= LAZY_MIN_BYTES and cassette._index_lazily(text)):
+            cassette._parse(text)
         cassette.loaded_from_disk = True
         return cassette
+
+    def _index_lazily(self, text: str) -> bool:
+        """Index recordings by their stored ``key:`` lines; False when some lack one."""
+        starts = [m.start() for m in _ITEM_START.finditer(text)]
+        if not starts:
+            return False
+        header_text = text[: starts[0]]
+        header = load_yaml(header_text)
+        if not isinstance(header, dict) or header.get(HEADER_KEY) != FORMAT_VERSION:
+            return False
+        entries = []
+        for number, start in enumerate(starts):
+            end = starts[number + 1] if number + 1 < len(starts) else len(text)
+            match = _ITEM_HEAD.match(text, start)
+            if match is None or match.end() > end:
+                return False  # a hand-written item without its key: parse everything
+            entries.append((match[1], bytes.fromhex(match[2]), text[start:end]))
+        self.header = {k: v for k, v in header.items() if k != "interactions"}
+        for kind, key, chunk in entries:
+            if kind not in KINDS:
+                return False
+            interaction = Interaction(kind=kind, request={}, key=key, chunk=chunk)
+            position = len(self.interactions)
+            self.interactions.append(interaction)
+            self._index.setdefault(key, []).append(position)
+        return True
+
+    def materialize_all(self) -> None:
+        for interaction in self.interactions:
+            interaction.materialize()
 
     def _parse(self, text: str) -> None:
         where = str(self.path)
@@ -247,6 +313,8 @@ class Cassette:
         for number, item in enumerate(items):
             interaction = Interaction.from_data(item, where=f"{where}: interaction #{number}")
             self.add(interaction, renormalize=True)
+            if isinstance(item, dict) and item.get("key") != interaction.key.hex():
+                self.stale_keys.append(number)
 
     # -- index -----------------------------------------------------------------
     def normalize(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +334,7 @@ class Cassette:
     def extend(self, other: Cassette) -> None:
         """Index another cassette's recordings after ours (read-only extras)."""
         for interaction in other.interactions:
-            copy = Interaction(**{**interaction.__dict__, "used": False})
+            copy = Interaction(**{**interaction.materialize().__dict__, "used": False})
             copy.source = copy.source or other.path
             self.add(copy)
 
@@ -282,7 +350,7 @@ class Cassette:
                 return None
             cursor = len(positions) - 1
         self._cursor[key] = cursor + 1
-        interaction = self.interactions[positions[cursor]]
+        interaction = self.interactions[positions[cursor]].materialize()
         interaction.used = True
         return interaction
 
