@@ -71,6 +71,13 @@ options.group(
             flag=True,
         ),
         Option(
+            "cassette-layer",
+            "where calls are recorded: lm = the litellm call (default, fastest); http = "
+            "the HTTP exchanges, through vcrpy (full-stack fidelity)",
+            default="lm",
+            choices=("lm", "http"),
+        ),
+        Option(
             "allow-recording-in-ci",
             "allow record modes when the CI environment variable is set (refused otherwise)",
             flag=True,
@@ -214,32 +221,50 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         scrubbers = [*registered_scrubbers(), *(as_scrubber(s) for s in settings.scrub)]
     except TypeError as error:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}(scrub=...): {error}") from None
-    load = {
-        "scrubbers": scrubbers,
-        "match_api_base": settings.match_api_base,
-        "allow_repeats": settings.allow_repeats,
-    }
-    cassette = Cassette.load(settings.path, **load)  # type: ignore[arg-type]
-    extras = []
-    for extra in settings.extras:
-        if not extra.exists():
-            raise CassetteError(
-                f"extra cassette {extra} (@pytest.mark.{MARKER}(extra=...)) does not exist; "
-                "extra cassettes are read-only: record them from the test that owns them"
-            )
-        extras.append(Cassette.load(extra, **load))  # type: ignore[arg-type]
-    layer = CassetteLayer(
-        cassette,
-        settings.mode,
-        router=router,
-        test_id=item.nodeid,
-        record_errors=settings.record_errors,
-        explicit=settings.explicit,
-        extras=extras,
-    )
+    layer: CassetteLayer
+    if options.value(config, "cassette-layer") == "http":
+        from synatest.cassettes.http import HttpCassetteLayer, http_path
+
+        layer = HttpCassetteLayer(
+            http_path(settings.path),
+            settings.mode,
+            router=router,
+            test_id=item.nodeid,
+            scrubbers=tuple(scrubbers),
+            explicit=settings.explicit,
+            allow_repeats=settings.allow_repeats,
+        )
+    else:
+        load = {
+            "scrubbers": scrubbers,
+            "match_api_base": settings.match_api_base,
+            "allow_repeats": settings.allow_repeats,
+        }
+        cassette = Cassette.load(settings.path, **load)  # type: ignore[arg-type]
+        extras = []
+        for extra in settings.extras:
+            if not extra.exists():
+                raise CassetteError(
+                    f"extra cassette {extra} (@pytest.mark.{MARKER}(extra=...)) does not "
+                    "exist; extra cassettes are read-only: record them from the test that "
+                    "owns them"
+                )
+            extras.append(Cassette.load(extra, **load))  # type: ignore[arg-type]
+        layer = CassetteLayer(
+            cassette,
+            settings.mode,
+            router=router,
+            test_id=item.nodeid,
+            record_errors=settings.record_errors,
+            explicit=settings.explicit,
+            extras=extras,
+        )
     layer.strict = settings.strict
     if layer.records and ci_is_set() and not options.value(config, "allow-recording-in-ci"):
         raise CassetteError(_ci_refusal(settings, item.nodeid))
+    start = getattr(layer, "start", None)
+    if start is not None:
+        start()
     item.stash[LAYER_KEY] = layer
     router.use(layer, name="cassette")
 
@@ -257,8 +282,17 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if layer is not None:
         if layer.strict:
             layer.check_unused()
+        stop = getattr(layer, "stop", None)
+        if stop is not None:
+            stop()  # vcrpy's patches off before it saves
         layer.save()
     return result
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    stop = getattr(item.stash.get(LAYER_KEY, None), "stop", None)
+    if stop is not None:
+        stop()  # unpatch vcrpy even when the test failed
 
 
 def _note_usage(item: pytest.Item) -> None:

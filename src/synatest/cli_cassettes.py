@@ -64,12 +64,20 @@ cli.SUBCOMMANDS["cassettes"] = add_parser
 
 def _load_all(root: Path, rekey: bool = False) -> tuple[dict[Path, Any], list[str]]:
     from synatest.cassettes import secrets
-    from synatest.cassettes.store import Cassette, iter_cassettes
+    from synatest.cassettes.store import Cassette, iter_cassettes, load_yaml
     from synatest.errors import CassetteError
 
     loaded: dict[Path, Any] = {}
     problems: list[str] = []
     for path in iter_cassettes(root):
+        if path.name.endswith(".http.yaml"):  # vcrpy's format: parse and scan only
+            text = path.read_text(encoding="utf-8")
+            try:
+                load_yaml(text)
+            except Exception as error:
+                problems.append(f"unreadable: {path}: {error}")
+            problems += [f"secret: {path}: {hit}" for hit in secrets.scan(text)]
+            continue
         try:
             loaded[path] = Cassette.load(path, missing_ok=False, lazy=False)
         except CassetteError as error:
