@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from conftest import DUMMY_KEY  # type: ignore[import-not-found]
 
 from synatest.testing import LoopbackLM
-
-from conftest import DUMMY_KEY  # type: ignore[import-not-found]
 
 TEST = """
 import pytest, synalinks
