@@ -223,10 +223,14 @@ def test_big_cassettes_are_indexed_lazily_and_parsed_on_replay(
     lazy = Cassette.load(path)
     assert all(i.chunk is not None for i in lazy.interactions)
     played = lazy.play("completion", completion("question 3\nwith a second line", "").request)
-    assert played is not None and played.chunk is None
+    assert played is not None and played.reply_loaded
     assert played.response["choices"][0]["message"]["content"] == "answer 3"  # type: ignore[index]
-    assert sum(i.chunk is None for i in lazy.interactions) == 1
+    assert played.cost == 0.5
+    # Replay parsed only the reply; the request is parsed when something needs it.
+    assert played.request == {} and played.chunk is not None
+    assert sum(i.reply_loaded for i in lazy.interactions) == 1
     assert lazy.to_text() == cassette.to_text()
+    assert played.request["messages"][0]["content"] == "question 3\nwith a second line"
 
 
 def test_a_big_cassette_without_key_lines_is_parsed_fully(

@@ -41,6 +41,8 @@ FORMAT_VERSION = 1
 LAZY_MIN_BYTES = 1_000_000
 # An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n".
 _ITEM_START = re.compile(r"^- kind: ", re.MULTILINE)
+# The reply part of an item: its first top-level key after the request.
+_REPLY_START = re.compile(r"^  (?:response_type|response|stream|error):", re.MULTILINE)
 _ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n")
 HEADER_KEY = "synatest_cassette"
 KINDS = ("completion", "embedding", "decision")
@@ -119,6 +121,7 @@ class Interaction:
     source: Path | None = None
     # Lazily loaded: the YAML text of this item, parsed on first use (big files).
     chunk: str | None = field(default=None, repr=False)
+    reply_loaded: bool = field(default=True, repr=False)
 
     def materialize(self) -> Interaction:
         """Parse a lazily loaded recording (no-op otherwise)."""
@@ -133,6 +136,37 @@ class Interaction:
         self.kind, self.request = parsed.kind, parsed.request
         self.response_type, self.response = parsed.response_type, parsed.response
         self.stream, self.error, self.cost = parsed.stream, parsed.error, parsed.cost
+        self.reply_loaded = True
+        return self
+
+    def materialize_reply(self) -> Interaction:
+        """Parse only what replay needs (the reply and its cost), not the request.
+
+        The request is usually most of a recording (prompts, schemas); it stays
+        unparsed until a miss message, a save or a listing needs it.
+        """
+        if self.chunk is None or self.reply_loaded:
+            return self
+        match = _REPLY_START.search(self.chunk)
+        if match is None:
+            return self.materialize()
+        data = load_yaml(self.chunk[match.start() :])
+        if not isinstance(data, dict):
+            return self.materialize()
+        outcomes = [name for name in ("response", "stream", "error") if data.get(name) is not None]
+        if len(outcomes) != 1:
+            return self.materialize()  # let the full parse explain what is wrong
+        self.response, self.stream, self.error = (
+            data.get("response"),
+            data.get("stream"),
+            data.get("error"),
+        )
+        self.response_type = data.get("response_type") or (
+            "ModelResponse" if self.response is not None else None
+        )
+        cost = data.get("cost")
+        self.cost = float(cost) if isinstance(cost, (int, float)) else None
+        self.reply_loaded = True
         return self
 
     def to_data(self) -> dict[str, Any]:
@@ -273,7 +307,9 @@ class Cassette:
         for kind, key, chunk in entries:
             if kind not in KINDS:
                 return False
-            interaction = Interaction(kind=kind, request={}, key=key, chunk=chunk)
+            interaction = Interaction(
+                kind=kind, request={}, key=key, chunk=chunk, reply_loaded=False
+            )
             position = len(self.interactions)
             self.interactions.append(interaction)
             self._index.setdefault(key, []).append(position)
@@ -350,7 +386,7 @@ class Cassette:
                 return None
             cursor = len(positions) - 1
         self._cursor[key] = cursor + 1
-        interaction = self.interactions[positions[cursor]].materialize()
+        interaction = self.interactions[positions[cursor]].materialize_reply()
         interaction.used = True
         return interaction
 
