@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy")  # litellm wants one; never sent
+BLOCK = 10
 os.environ.setdefault("SYNALINKS_HOME", tempfile.mkdtemp(prefix="bench-synalinks-"))
 
 
@@ -64,6 +65,124 @@ def build_cassette(path: Path, template: dict[str, Any], size: int) -> None:
             )
         )
     cassette.save(environ={})
+
+
+async def build_program(api_base: str | None = None) -> tuple[Any, Any, Any]:
+    import synalinks
+
+    class Question(synalinks.DataModel):
+        question: str = synalinks.Field(description="the question")
+
+    class Answer(synalinks.DataModel):
+        answer: str = synalinks.Field(description="the answer")
+
+    lm = synalinks.LanguageModel(model="openai/gpt-4o-mini", api_base=api_base)
+    inputs = synalinks.Input(data_model=Question)
+    outputs = await synalinks.Generator(data_model=Answer, language_model=lm)(inputs)
+    return synalinks.Program(inputs=inputs, outputs=outputs), Question, lm
+
+
+async def bench_http(
+    tmp: Path, *, program_factory: Any, sizes: tuple[int, ...], calls: int
+) -> None:
+    """HTTP layer (vcrpy + our index) and plain vcrpy (body matching) vs the floor."""
+    import litellm
+    import vcr
+    import yaml
+    from vcr.serializers import yamlserializer
+
+    from synatest import interception
+    from synatest.cassettes.http import HttpCassetteLayer
+    from synatest.interception import Router
+    from synatest.testing import LoopbackLM
+
+    real_acompletion = litellm.acompletion
+    # Record one real HTTP exchange from the loopback server, then replicate it.
+    template_path = tmp / "template.http.yaml"
+    with LoopbackLM(lambda body: {"answer": "A-0"}) as server:
+        base = server.base_url
+        program, Question, _ = await program_factory(base)
+        router = Router()
+        layer = HttpCassetteLayer(template_path, "once", router=router, explicit=True)
+        router.use(layer)
+        interception.set_session_router(router)
+        litellm.acompletion = real_acompletion
+        interception.install_litellm(litellm)
+        layer.start()
+        await program(Question(question="Q-0?"))
+        layer.stop()
+        layer.save()
+        interception.uninstall_litellm()
+    template = yaml.safe_load(template_path.read_text())
+    one = template["interactions"][0]
+    prebuilt = litellm.ModelResponse(
+        model="gpt-4o-mini",
+        choices=[
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": json.dumps({"answer": "A"})},
+            }
+        ],
+        usage={"prompt_tokens": 60, "completion_tokens": 8, "total_tokens": 68},
+    )
+
+    async def floor_call(**kwargs: Any) -> Any:
+        return prebuilt
+
+    print(
+        f"{'recordings':>10} {'floor ms':>9} {'http layer ms':>14} {'ratio':>6} "
+        f"{'plain vcrpy ms':>15} {'ratio':>6}"
+    )
+    for size in sizes:
+        path = tmp / f"h{size}.http.yaml"
+        items = []
+        for i in range(size):
+            item = json.loads(json.dumps(one).replace("Q-0?", f"Q-{i}?").replace("A-0", f"A-{i}"))
+            items.append(item)
+        path.write_text(yamlserializer.serialize({**template, "interactions": items}))
+        step = max(1, size // calls)
+        questions = [f"Q-{i}?" for i in range(0, size, step)][:calls]
+        program, Question, _ = await program_factory(base)
+        router = Router()
+        layer = HttpCassetteLayer(path, "none", router=router, explicit=True)
+        router.use(layer)
+        interception.set_session_router(router)
+        plain = vcr.VCR(record_mode="none", match_on=("method", "uri", "body"))
+        floor_t = http_t = plain_t = 0.0
+        plain_n = 0
+        for block in range(0, len(questions), BLOCK):
+            chunk = questions[block : block + BLOCK]
+            litellm.acompletion = floor_call
+            t0 = time.perf_counter()
+            for q in chunk:
+                await program(Question(question=q))
+            floor_t += time.perf_counter() - t0
+            litellm.acompletion = real_acompletion
+            interception.install_litellm(litellm)
+            layer.start()
+            t0 = time.perf_counter()
+            for q in chunk:
+                await program(Question(question=q))
+            http_t += time.perf_counter() - t0
+            layer.stop()
+            interception.uninstall_litellm()
+            if plain_n < 100:  # plain vcrpy is slow: a sample is enough
+                litellm.acompletion = real_acompletion
+                with plain.use_cassette(str(path), allow_playback_repeats=True):
+                    t0 = time.perf_counter()
+                    for q in chunk:
+                        await program(Question(question=q))
+                    plain_t += time.perf_counter() - t0
+                plain_n += len(chunk)
+        n = len(questions)
+        floor_ms, http_ms = floor_t / n * 1000, http_t / n * 1000
+        plain_ms = plain_t / plain_n * 1000
+        assert len(layer.vcr_cassette.play_counts) == n, "the HTTP layer did not replay"
+        print(
+            f"{size:>10} {floor_ms:>9.2f} {http_ms:>14.2f} {http_ms / floor_ms:>6.2f} "
+            f"{plain_ms:>15.2f} {plain_ms / floor_ms:>6.2f}"
+        )
 
 
 async def main(calls: int) -> None:
@@ -118,27 +237,28 @@ async def main(calls: int) -> None:
         floor_times, layer_times = [], []
         step = max(1, size // calls)
         questions = [f"Q-{i}?" for i in range(0, size, step)][:calls]
-        for _round in range(3):
-            # floor
+        router = Router()
+        layer = CassetteLayer(Cassette.load(path), "none", router=router, explicit=True)
+        router.use(layer)
+        interception.set_session_router(router)
+        # Alternate blocks of calls (floor, cassette, floor, ...) so that the load of
+        # this shared machine weighs on both sides alike.
+        for block in range(0, len(questions), BLOCK):
+            chunk = questions[block : block + BLOCK]
             litellm.acompletion = floor_call
             t0 = time.perf_counter()
-            for q in questions:
+            for q in chunk:
                 await program(Question(question=q))
-            floor_times.append((time.perf_counter() - t0) / len(questions))
-            # cassette (a fresh replay of every recording each round)
-            router = Router()
-            layer = CassetteLayer(Cassette.load(path), "none", router=router, explicit=True)
-            router.use(layer)
-            interception.set_session_router(router)
+            floor_times.append(time.perf_counter() - t0)
             interception.install_litellm(litellm)
             t0 = time.perf_counter()
-            for q in questions:
+            for q in chunk:
                 await program(Question(question=q))
-            layer_times.append((time.perf_counter() - t0) / len(questions))
+            layer_times.append(time.perf_counter() - t0)
             interception.uninstall_litellm()
-            assert len(layer.replayed) == len(questions)
-        floor = statistics.median(floor_times) * 1000
-        layer_ms = statistics.median(layer_times) * 1000
+        assert len(layer.replayed) == len(questions)
+        floor = sum(floor_times) / len(questions) * 1000
+        layer_ms = sum(layer_times) / len(questions) * 1000
         print(f"{size:>10} {floor:>14.3f} {layer_ms:>17.3f} {layer_ms / floor:>6.3f}")
 
     # The seam alone (no Synalinks around it): the layer's own per-call cost.
@@ -154,6 +274,8 @@ async def main(calls: int) -> None:
     seam_us = (time.perf_counter() - t0) / n * 1e6
     print(f"cassette layer alone (dispatch + lookup + ModelResponse): {seam_us:.1f} us/call")
     litellm.acompletion = real_acompletion
+
+    await bench_http(tmp, program_factory=build_program, sizes=(100, 1_000), calls=calls)
 
     big = tmp / "c20000.yaml"
     build_cassette(big, template, 20_000)

@@ -32,7 +32,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # is listed in __all__ too.
 _LAZY: dict[str, str] = {
     "FunctionLM": "synatest.doubles.function",
+    "Scrubber": "synatest.cassettes.normalize",
     "ToolCall": "synatest.doubles.replies",
+    "register_scrubber": "synatest.cassettes.normalize",
     "tool_call": "synatest.doubles.replies",
 }
 
@@ -46,11 +48,13 @@ __all__ = [
     "Router",
     "SchemaMismatch",
     "ScriptExhausted",
+    "Scrubber",
     "SynatestError",
     "ToolCall",
     "UnservedLMCall",
     "UnusedReplies",
     "__version__",
+    "register_scrubber",
     "tool_call",
 ]
 
