@@ -279,15 +279,19 @@ async def main(calls: int) -> None:
 
     big = tmp / "c20000.yaml"
     build_cassette(big, template, 20_000)
+    # VmHWM (peak RSS) from /proc: ru_maxrss would carry this process's peak over exec.
     probe = (
-        "import resource, time, sys\n"
+        "import time, sys\n"
+        "def hwm():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'):\n"
+        "            return int(line.split()[1]) / 1024\n"
         "from synatest.cassettes.store import Cassette\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "before = hwm()\n"
         "t0 = time.perf_counter()\n"
         "c = Cassette.load(sys.argv[1])\n"
         "dt = time.perf_counter() - t0\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(len(c), dt, before / 1024, after / 1024)\n"
+        "print(len(c), dt, before, hwm())\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, str(big)], capture_output=True, text=True, check=True
