@@ -71,9 +71,11 @@ INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 def synalinks_imported() -> None:
     """Import Synalinks once, before pytester snapshots ``sys.modules`` (a run restores
     the snapshot, and numpy cannot be imported twice), and outside
-    ``filterwarnings = error`` (its own imports warn)."""
+    ``filterwarnings = error`` (its own imports warn). Hypothesis too: its pytest
+    plugin imports it at the end of every in-process run, ~5 s each time otherwise."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        import hypothesis  # noqa: F401
         import synalinks  # noqa: F401
 
 
