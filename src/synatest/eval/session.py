@@ -185,6 +185,8 @@ class SuiteSpec:
 
     @property
     def reward_name(self) -> str:
+        if self.resolved_reward is not None:
+            return reward_name(self.resolved_reward)
         return reward_name(self.reward)
 
     def as_payload(self) -> dict[str, Any]:
@@ -604,7 +606,7 @@ class EvalSession:
                     ]
                 )
             headers = ["suite", "reward", "n", "mean", "95% CI", "threshold", "passes", "errors", "gate"]
-            for line in tabulate(rows, headers=headers).splitlines():
+            for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
                 terminal.write_line(line)
             for suite in report.suites:
                 for gate in suite.gates:
