@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import inspect
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +288,14 @@ def _describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _synalinks_version() -> str | None:
+    # From the installed metadata: the xdist controller never imports Synalinks.
+    try:
+        return version("synalinks")
+    except PackageNotFoundError:
+        return None
+
+
 def _git_commit(root: Path) -> str | None:
     try:
         out = subprocess.run(
@@ -548,10 +556,9 @@ class EvalSession:
             usage = usage + suite.usage
         from synatest import __version__
 
-        synalinks = sys.modules.get("synalinks")
         return RunReport(
             synatest_version=__version__,
-            synalinks_version=getattr(synalinks, "__version__", None),
+            synalinks_version=_synalinks_version(),
             git_commit=_git_commit(self.config.rootpath),
             models=sorted(m for m in self.models if m),
             suites=suites,
