@@ -12,7 +12,7 @@ pytest_plugins = ["pytester"]
 
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
-HEADER = '''
+HEADER = """
 import pytest
 import synalinks
 import synatest
@@ -24,7 +24,7 @@ class Question(synalinks.DataModel):
 
 class Answer(synalinks.DataModel):
     answer: str
-'''
+"""
 
 
 def write_dataset(pytester: pytest.Pytester, n: int, name: str = "qa.jsonl") -> Path:
@@ -36,7 +36,9 @@ def write_dataset(pytester: pytest.Pytester, n: int, name: str = "qa.jsonl") -> 
 
 def suite_module(wrong: set[int] | frozenset[int] = frozenset(), marker: str = 'suite="qa"') -> str:
     """A suite whose program answers every question right except those in ``wrong``."""
-    return HEADER + f'''
+    return (
+        HEADER
+        + f"""
 WRONG = {sorted(wrong)!r}
 
 
@@ -45,7 +47,8 @@ WRONG = {sorted(wrong)!r}
 def test_qa(x, y):
     number = int(x.question.split()[1].rstrip("?"))
     return Answer(answer="wrong" if number in WRONG else f"a{{number}}")
-'''
+"""
+    )
 
 
 def read_report(pytester: pytest.Pytester, path: str = "reports/report.json") -> Any:
@@ -114,7 +117,7 @@ def test_suite_under_threshold_fails_the_session_though_every_test_passed(
 
 LM_SUITE = (
     HEADER
-    + '''
+    + """
 
 def answer(request):
     if "question 1?" in request.last_user_message:
@@ -136,7 +139,7 @@ async def test_qa(x, y, synalinks_router):
     synalinks_router.use(synatest.FunctionLM(answer))
     program = await build()
     return await program(x)
-'''
+"""
 )
 
 
@@ -169,7 +172,10 @@ def test_max_error_rate_tolerates_lm_errors_as_xfailed(pytester: pytest.Pytester
     result.assert_outcomes(passed=3, xfailed=1)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
-        ["XFAIL test_suite.py::test_qa[[]q1[]] - LM error counted against --synalinks-max-error-rate 0.25*"]
+        [
+            "XFAIL test_suite.py::test_qa[[]q1[]] - LM error counted against "
+            "--synalinks-max-error-rate 0.25*"
+        ]
     )
     result = pytester.runpytest("--synalinks-eval", "--synalinks-max-error-rate=0.2")
     assert result.ret == 1
@@ -268,8 +274,15 @@ def test_report_json_of_a_previous_run_works_as_a_baseline(pytester: pytest.Pyte
             "between 0 and 1, got '1'",
         ),
     ],
-    ids=["baseline-needs-eval", "two-flags-need-eval", "missing-baseline", "regression-needs-baseline",
-         "bad-delta", "bad-error-rate", "bad-alpha"],
+    ids=[
+        "baseline-needs-eval",
+        "two-flags-need-eval",
+        "missing-baseline",
+        "regression-needs-baseline",
+        "bad-delta",
+        "bad-error-rate",
+        "bad-alpha",
+    ],
 )
 def test_flag_errors(pytester: pytest.Pytester, args: list[str], message: str) -> None:
     pytester.makepyfile(test_x="def test_x(): pass")
@@ -282,7 +295,9 @@ def test_unreadable_baseline(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x="def test_x(): pass")
     (pytester.path / "bad.json").write_text("{not json")
     result = pytester.runpytest("--synalinks-eval", "--synalinks-baseline=bad.json")
-    result.stderr.fnmatch_lines(["ERROR: --synalinks-baseline: baseline */bad.json: not a readable JSON file (*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --synalinks-baseline: baseline */bad.json: not a readable JSON file (*"]
+    )
     (pytester.path / "old.json").write_text('{"schema_version": 0}')
     result = pytester.runpytest("--synalinks-eval", "--synalinks-baseline=old.json")
     result.stderr.fnmatch_lines(
@@ -305,26 +320,44 @@ def test_ini_options_and_cli_precedence(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI + "synalinks_eval = true\nsynalinks_max_error_rate = much\n")
     result = pytester.runpytest()
     result.stderr.fnmatch_lines(
-        ["ERROR: ini synalinks_max_error_rate: invalid value 'much': expected a number such as 0.05 or 5%, got 'much'"]
+        [
+            "ERROR: ini synalinks_max_error_rate: invalid value 'much': expected a number such "
+            "as 0.05 or 5%, got 'much'"
+        ]
     )
 
 
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ('suite="qa", treshold=0.5', "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: "
-         "unknown argument(s) treshold; expected suite, reward, threshold, pass_at"),
-        ('"qa"', "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: pass keyword "
-         "arguments (suite, reward, threshold, pass_at)"),
-        ('suite="qa", threshold="high"', "ERROR: @pytest.mark.synalinks_eval on "
-         "test_suite.py::test_qa[q0]: threshold= must be a number, got 'high'"),
-        ('suite="qa", reward="ExactMatchh"', "ERROR: suite 'qa' (test_suite.py::test_qa[q0]): "
-         "unknown reward 'ExactMatchh': use a Synalinks reward name ('ExactMatch', "
-         "'CosineSimilarity', ...), a synatest reward (Contains, JSONSchemaValid, NumericMatch, "
-         "RegexMatch), a Reward instance or an `async def reward(y_true, y_pred)`"),
-        ('suite="qa", reward=lambda t, p: 1.0', "ERROR: suite 'qa' (test_suite.py::test_qa[q0]): "
-         "reward function '<lambda>' must be declared `async def <lambda>(y_true, y_pred)` "
-         "(Synalinks awaits rewards)"),
+        (
+            'suite="qa", treshold=0.5',
+            "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: "
+            "unknown argument(s) treshold; expected suite, reward, threshold, pass_at",
+        ),
+        (
+            '"qa"',
+            "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: pass keyword "
+            "arguments (suite, reward, threshold, pass_at)",
+        ),
+        (
+            'suite="qa", threshold="high"',
+            "ERROR: @pytest.mark.synalinks_eval on "
+            "test_suite.py::test_qa[q0]: threshold= must be a number, got 'high'",
+        ),
+        (
+            'suite="qa", reward="ExactMatchh"',
+            "ERROR: suite 'qa' (test_suite.py::test_qa[q0]): "
+            "unknown reward 'ExactMatchh': use a Synalinks reward name ('ExactMatch', "
+            "'CosineSimilarity', ...), a synatest reward (Contains, JSONSchemaValid, NumericMatch, "
+            "RegexMatch), a Reward instance or an `async def reward(y_true, y_pred)`",
+        ),
+        (
+            'suite="qa", reward=lambda t, p: 1.0',
+            "ERROR: suite 'qa' (test_suite.py::test_qa[q0]): "
+            "reward function '<lambda>' must be declared `async def <lambda>(y_true, y_pred)` "
+            "(Synalinks awaits rewards)",
+        ),
     ],
     ids=["unknown-kwarg", "positional", "bad-threshold", "unknown-reward", "sync-reward"],
 )
@@ -340,7 +373,7 @@ def test_a_suite_declared_inconsistently(pytester: pytest.Pytester) -> None:
     write_dataset(pytester, 1)
     pytester.makepyfile(
         test_suite=HEADER
-        + '''
+        + """
 @pytest.mark.synalinks_eval(suite="qa", threshold=0.5)
 def test_one():
     return None
@@ -349,7 +382,7 @@ def test_one():
 @pytest.mark.synalinks_eval(suite="qa", threshold=0.8)
 def test_two():
     return None
-'''
+"""
     )
     result = pytester.runpytest("--synalinks-eval")
     result.stderr.fnmatch_lines(
@@ -363,7 +396,7 @@ def test_two():
 
 def test_rewards_by_name_function_and_instance_and_hook(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
-        '''
+        """
 SEEN = []
 
 
@@ -371,11 +404,11 @@ def pytest_synalinks_eval_report(config, report):
     SEEN.append(report)
     path = config.rootpath / "hook.txt"
     path.write_text(" ".join(f"{s.name}={s.mean:.2f}" for s in report.suites))
-'''
+"""
     )
     pytester.makepyfile(
         test_suite=HEADER
-        + '''
+        + """
 
 class Number(synalinks.DataModel):
     value: str
@@ -400,7 +433,7 @@ async def test_custom():
 @pytest.mark.parametrize("y", [Answer(answer="paris")])
 def test_contains(y):
     return Answer(answer="It is Paris.")
-'''
+"""
     )
     result = pytester.runpytest("--synalinks-eval", "--strict-markers")
     assert result.ret == 0
@@ -422,7 +455,7 @@ def test_contains(y):
 def test_an_error_computing_the_reward_is_an_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_suite=HEADER
-        + '''
+        + """
 
 async def broken(y_true, y_pred):
     raise KeyError("no such field")
@@ -431,7 +464,7 @@ async def broken(y_true, y_pred):
 @pytest.mark.synalinks_eval(suite="s", reward=broken)
 def test_x():
     return Answer(answer="a")
-'''
+"""
     )
     result = pytester.runpytest("--synalinks-eval")
     result.assert_outcomes(failed=1)
@@ -442,7 +475,7 @@ def test_x():
 def test_skips_and_xfails_are_not_results(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_suite=HEADER
-        + '''
+        + """
 
 @pytest.mark.synalinks_eval(suite="s")
 @pytest.mark.parametrize("y", [Answer(answer="a")])
@@ -453,7 +486,7 @@ def test_x(y, mode):
     if mode == "xfail":
         pytest.xfail("known")
     return Answer(answer="a")
-'''
+"""
     )
     result = pytester.runpytest("--synalinks-eval")
     result.assert_outcomes(passed=1, skipped=1, xfailed=1)
@@ -474,7 +507,7 @@ def test_no_eval_example_ran(pytester: pytest.Pytester) -> None:
 def test_registry_for_other_plugins(pytester: pytest.Pytester) -> None:
     write_dataset(pytester, 2)
     pytester.makeconftest(
-        '''
+        """
 from synatest.eval.session import get_eval_session
 
 
@@ -482,7 +515,7 @@ def pytest_collection_finish(session):
     spec = get_eval_session(session.config).suites["qa"]
     print("REGISTRY", spec.name, spec.threshold, spec.reward_name, len(spec.items),
           spec.dataset.ids, spec.marker_kwargs)
-'''
+"""
     )
     pytester.makepyfile(test_suite=suite_module(marker='suite="qa", threshold=0.5'))
     result = pytester.runpytest("-s")

@@ -39,10 +39,16 @@ async def test_regex_match_with_a_pattern(M: Any) -> None:
     assert await reward(None, M.Answer(answer="21/11/2026")) == 0.0
     # Without the mask every text field must match.
     assert await RegexMatch(r"\d")(None, M.Answer(answer="1", reasoning="none")) == 0.0
-    assert await RegexMatch("PARIS", ignore_case=True, full_match=True)(None, M.Answer(answer="paris")) == 0.0
-    assert await RegexMatch("PARIS", ignore_case=True, full_match=True, in_mask=["answer"])(
-        None, M.Answer(answer="paris")
-    ) == 1.0
+    assert (
+        await RegexMatch("PARIS", ignore_case=True, full_match=True)(None, M.Answer(answer="paris"))
+        == 0.0
+    )
+    assert (
+        await RegexMatch("PARIS", ignore_case=True, full_match=True, in_mask=["answer"])(
+            None, M.Answer(answer="paris")
+        )
+        == 1.0
+    )
     with pytest.raises(Exception, match="unterminated"):
         RegexMatch("(")
 
@@ -58,10 +64,18 @@ async def test_regex_match_with_patterns_from_y_true(M: Any) -> None:
 async def test_contains(M: Any) -> None:
     from synatest import Contains
 
-    assert await Contains(in_mask=["answer"])(M.Answer(answer="paris"), M.Answer(answer="It is Paris.")) == 1.0
-    assert await Contains(ignore_case=False, in_mask=["answer"])(
-        M.Answer(answer="paris"), M.Answer(answer="It is Paris.")
-    ) == 0.0
+    assert (
+        await Contains(in_mask=["answer"])(
+            M.Answer(answer="paris"), M.Answer(answer="It is Paris.")
+        )
+        == 1.0
+    )
+    assert (
+        await Contains(ignore_case=False, in_mask=["answer"])(
+            M.Answer(answer="paris"), M.Answer(answer="It is Paris.")
+        )
+        == 0.0
+    )
     assert await Contains()(M.Answer(answer="x"), None) == 0.0
 
 
@@ -73,8 +87,14 @@ async def test_numeric_match(M: Any) -> None:
     assert await reward(M.Answer(answer="$5"), M.Answer(answer="5.0")) == 1.0
     assert await reward(M.Answer(answer="5"), M.Answer(answer="six")) == 0.0
     assert await NumericMatch(tolerance=0.1)(M.Value(value=1.0), M.Value(value=1.05)) == 1.0
-    assert await NumericMatch(tolerance=0.01, relative=True)(M.Value(value=200), M.Value(value=201)) == 1.0
-    assert await NumericMatch(tolerance=0.01, relative=True)(M.Value(value=200), M.Value(value=203)) == 0.0
+    assert (
+        await NumericMatch(tolerance=0.01, relative=True)(M.Value(value=200), M.Value(value=201))
+        == 1.0
+    )
+    assert (
+        await NumericMatch(tolerance=0.01, relative=True)(M.Value(value=200), M.Value(value=203))
+        == 0.0
+    )
     with pytest.raises(ValueError, match="tolerance must be >= 0"):
         NumericMatch(tolerance=-1)
 
@@ -86,7 +106,11 @@ async def test_json_schema_valid(sl: Any, M: Any) -> None:
     # Default schema: the expected output's.
     assert await JSONSchemaValid()(M.Answer(answer="x"), prediction) == 0.0
     assert await JSONSchemaValid()(M.Answer(answer="x"), M.Answer(answer="y")) == 1.0
-    schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "integer"}},
+        "required": ["answer"],
+    }
     assert await JSONSchemaValid(schema=schema)(None, prediction) == 1.0
     assert await JSONSchemaValid(schema=schema)(None, None) == 0.0
     with pytest.raises(Exception, match="is not valid under any of the given schemas"):

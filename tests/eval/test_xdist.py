@@ -52,7 +52,7 @@ def test_merge_rejects_an_unknown_payload_version() -> None:
     )
 
 
-SUITE = '''
+SUITE = """
 import pytest
 import synalinks
 import synatest
@@ -77,7 +77,7 @@ def test_qa(x, y):
 @pytest.mark.synalinks_eval(suite="contains", reward="Contains", threshold=0.5)
 async def test_contains(x, y):
     return Answer(answer=f"it is a{x.question.split()[1]}")
-'''
+"""
 
 
 def _normalized(report: dict[str, Any]) -> dict[str, Any]:

@@ -149,8 +149,9 @@ def resolve_reward(reward: Any) -> Any:
         if found is None:
             raise ValueError(
                 f"unknown reward {reward!r}: use a Synalinks reward name ('ExactMatch', "
-                f"'CosineSimilarity', ...), a synatest reward ({', '.join(synatest_rewards.__all__)}), "
-                "a Reward instance or an `async def reward(y_true, y_pred)`"
+                "'CosineSimilarity', ...), a synatest reward "
+                f"({', '.join(synatest_rewards.__all__)}), a Reward instance or an "
+                "`async def reward(y_true, y_pred)`"
             )
         return found
     if inspect.isclass(reward) and issubclass(reward, synalinks.rewards.Reward):
@@ -299,7 +300,12 @@ def _synalinks_version() -> str | None:
 def _git_commit(root: Path) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -316,7 +322,9 @@ class EvalSession:
         base = Path(config.invocation_params.dir)
         self.report_dir = base / str(options.value(config, "report-dir") or DEFAULT_REPORT_DIR)
         save = options.value(config, "save-baseline")
-        self.save_baseline: Path | None = None if save is None else base / (save or DEFAULT_BASELINE)
+        self.save_baseline: Path | None = (
+            None if save is None else base / (save or DEFAULT_BASELINE)
+        )
         baseline = options.value(config, "baseline")
         self.baseline_path: Path | None = None if baseline is None else base / str(baseline)
         self.policy = GatePolicy(
@@ -475,7 +483,7 @@ class EvalSession:
         self._record(item, spec, meter, started, prediction, reward, None)
         return outcome
 
-    def _record(
+    def _record(  # noqa: PLR0917 - one private call site per outcome
         self,
         item: pytest.Item,
         spec: SuiteSpec,
@@ -612,7 +620,17 @@ class EvalSession:
                         "PASS" if suite.passed else "FAIL",
                     ]
                 )
-            headers = ["suite", "reward", "n", "mean", "95% CI", "threshold", "passes", "errors", "gate"]
+            headers = [
+                "suite",
+                "reward",
+                "n",
+                "mean",
+                "95% CI",
+                "threshold",
+                "passes",
+                "errors",
+                "gate",
+            ]
             for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
                 terminal.write_line(line)
             for suite in report.suites:
