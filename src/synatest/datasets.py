@@ -474,9 +474,10 @@ def _resolve_path(path: str | os.PathLike[str], func: Callable[..., Any]) -> Pat
         return candidate
     module_file = getattr(sys.modules.get(func.__module__), "__file__", None)
     if module_file:
-        beside = Path(module_file).parent / candidate
-        if beside.exists():
-            return beside
+        # Beside the test module, or in a folder above it (the project's datasets/).
+        for folder in Path(module_file).resolve().parents:
+            if (folder / candidate).exists():
+                return folder / candidate
     return candidate
 
 
@@ -493,7 +494,8 @@ def parametrize_dataset(
     Args:
         path_or_dataset: a :class:`Dataset`, or a path given to :func:`load_dataset`
             (a relative path is looked up in the working directory, then beside the
-            test module).
+            test module and in each folder above it, so ``"datasets/qa.jsonl"``
+            finds the project's ``datasets/`` from any test directory).
         x, y: the DataModels (required with a path).
         ids: test ids: a function of the :class:`Example`, or the name of a row
             column (default: the example id, or for datasets without an id column
