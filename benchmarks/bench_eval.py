@@ -2,10 +2,11 @@
 
 1. Scoring: ``score_suite`` (mean, CI, gates including the paired regression test
    against a baseline) and writing ``report.json`` for a 20,000-example suite.
-2. Per-example overhead of ``--synalinks-eval``: the same 200-example dataset suite run
-   as plain tests (each computes its reward itself with ``assert_reward``) and as an
-   eval suite (synatest records the reward, scores and gates), each in a fresh pytest
-   process; the difference per example is what eval mode adds.
+2. Per-example cost of ``--synalinks-eval``: the same 200-example dataset suite as plain
+   tests (each computes its reward itself with ``assert_reward``) and as an eval suite
+   (synatest computes and records the reward), in one pytest process, interleaved so
+   both see the same machine load; setup + call + teardown time per example, and the
+   end-of-session scoring/gates/report time.
 
     uv run python benchmarks/bench_eval.py [--examples 200]
 """
@@ -82,18 +83,42 @@ def bench_scoring(n: int = 20_000) -> None:
     print(f"writing their report.json atomically: {written:.3f} s")
 
 
-def run_pytest(directory: Path, *args: str) -> tuple[float, float, str]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+CONFTEST = """
+import json, time
+
+from synatest.eval import session as eval_session
+
+TIMES = {"plain": [], "eval": []}
+
+
+def pytest_collection_modifyitems(items):
+    # Interleave plain and eval examples: both see the same machine load.
+    items.sort(key=lambda item: (int(item.callspec.id[1:]), item.originalname))
+
+
+def pytest_runtest_logreport(report):
+    group = "eval" if "test_eval" in report.nodeid else "plain"
+    TIMES[group].append(report.duration)
+
+
+FINISH = {}
+_finish = eval_session.EvalSession.finish
+
+
+def timed_finish(self, session):
+    # Eval mode's end of session: merge, scoring, gates, report.json.
     start = time.perf_counter()
-    before = os.times()
-    out = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
-    after = os.times()
-    wall = time.perf_counter() - start
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-300:]
-    return wall, cpu, last
+    _finish(self, session)
+    FINISH["s"] = time.perf_counter() - start
+
+
+eval_session.EvalSession.finish = timed_finish
+
+
+def pytest_unconfigure(config):
+    with open("times.json", "w") as handle:
+        json.dump({"times": TIMES, "finish_s": FINISH.get("s")}, handle)
+"""
 
 
 def bench_overhead(n: int) -> None:
@@ -102,23 +127,23 @@ def bench_overhead(n: int) -> None:
         rows = [{"id": f"q{i}", "question": f"question {i}", "answer": f"a{i}"} for i in range(n)]
         (root / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         (root / "test_suite.py").write_text(SUITE)
+        (root / "conftest.py").write_text(CONFTEST)
         (root / "pytest.ini").write_text(
             "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
         )
-        # Same process start-up cost in both: an empty run measures it.
-        base_wall, base_cpu, _ = run_pytest(root, "-k", "nothing_matches")
-        plain_wall, plain_cpu, plain = run_pytest(root, "-k", "test_plain")
-        eval_wall, eval_cpu, evaluated = run_pytest(root, "-k", "test_eval", "--synalinks-eval")
-    print(f"start-up only (no test):        wall {base_wall:6.2f} s  cpu {base_cpu:6.2f} s")
-    print(f"{n} plain tests (assert_reward): wall {plain_wall:6.2f} s  cpu {plain_cpu:6.2f} s")
-    print(f"    {plain}")
-    print(f"{n} eval examples:               wall {eval_wall:6.2f} s  cpu {eval_cpu:6.2f} s")
-    print(f"    {evaluated}")
-    per_plain = (plain_cpu - base_cpu) / n * 1000
-    per_eval = (eval_cpu - base_cpu) / n * 1000
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        out = subprocess.run(
+            [*command, "--synalinks-eval"], cwd=root, capture_output=True, text=True, check=False
+        )
+        print("   ", out.stdout.strip().splitlines()[-1])
+        data = json.loads((root / "times.json").read_text())
+    plain = sum(data["times"]["plain"]) / n * 1000
+    evaluated = sum(data["times"]["eval"]) / n * 1000
+    print(f"per example, setup+call+teardown: plain test with assert_reward {plain:.2f} ms,")
+    print(f"    eval example {evaluated:.2f} ms (ratio {evaluated / plain:.2f}x)")
     print(
-        f"cpu per example: plain {per_plain:.2f} ms, eval {per_eval:.2f} ms "
-        f"(ratio eval/plain {per_eval / per_plain:.2f}x)"
+        f"eval mode's end of session (scoring, gates, report.json), {n} examples: "
+        f"{data['finish_s']:.3f} s"
     )
 
 
