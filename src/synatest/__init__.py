@@ -38,10 +38,12 @@ _LAZY: dict[str, str] = {
     "JSONSchemaValid": "synatest.rewards",
     "NumericMatch": "synatest.rewards",
     "RegexMatch": "synatest.rewards",
+    "Scrubber": "synatest.cassettes.normalize",
     "ToolCall": "synatest.doubles.replies",
     "assert_reward": "synatest.assertions",
     "load_dataset": "synatest.datasets",
     "parametrize_dataset": "synatest.datasets",
+    "register_scrubber": "synatest.cassettes.normalize",
     "tool_call": "synatest.doubles.replies",
 }
 
@@ -61,6 +63,7 @@ __all__ = [
     "Router",
     "SchemaMismatch",
     "ScriptExhausted",
+    "Scrubber",
     "SynatestError",
     "ToolCall",
     "UnservedLMCall",
@@ -69,6 +72,7 @@ __all__ = [
     "assert_reward",
     "load_dataset",
     "parametrize_dataset",
+    "register_scrubber",
     "tool_call",
 ]
 
