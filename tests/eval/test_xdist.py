@@ -21,19 +21,21 @@ SPEC = {"reward": "exact_match", "threshold": 0.5, "pass_at": 1.0}
 
 
 def test_merge_orders_by_collection_index_whatever_the_worker() -> None:
-    a = worker_payload([(0, result(0)), (3, result(3))], {"qa": SPEC})
-    b = worker_payload([(2, result(2)), (1, result(1))], {"qa": SPEC, "other": SPEC})
+    a = worker_payload([(0, result(0)), (3, result(3))], {"qa": SPEC}, {"openai/a"})
+    b = worker_payload([(2, result(2)), (1, result(1))], {"qa": SPEC, "other": SPEC}, ["m/b"])
     # Payloads are plain JSON (execnet sends them between processes).
     a, b = json.loads(json.dumps(a)), json.loads(json.dumps(b))
-    merged, suites = merge_payloads([b, a])
-    assert [order for order, _ in merged] == [0, 1, 2, 3]
-    assert [r.id for _, r in merged] == ["e0", "e1", "e2", "e3"]
-    assert merged[3][1] == result(3)
-    assert suites == {"qa": SPEC, "other": SPEC}
+    merged = merge_payloads([b, a])
+    assert [order for order, _ in merged.results] == [0, 1, 2, 3]
+    assert [r.id for _, r in merged.results] == ["e0", "e1", "e2", "e3"]
+    assert merged.results[3][1] == result(3)
+    assert merged.suites == {"qa": SPEC, "other": SPEC}
+    assert merged.models == {"openai/a", "m/b"}
 
 
 def test_merge_of_nothing() -> None:
-    assert merge_payloads([]) == ([], {})
+    merged = merge_payloads([])
+    assert (merged.results, merged.suites, merged.models) == ([], {}, set())
 
 
 def test_merge_rejects_disagreeing_workers() -> None:
@@ -66,11 +68,19 @@ class Answer(synalinks.DataModel):
     answer: str
 
 
+def reply(request):
+    number = int(request.last_user_message.split("question ")[1].split("'")[0])
+    return {"answer": "wrong" if number % 4 == 0 else f"a{number}"}
+
+
 @synatest.parametrize_dataset("qa.jsonl", x=Question, y=Answer)
 @pytest.mark.synalinks_eval(suite="qa", threshold=0.9)
-def test_qa(x, y):
-    number = int(x.question.split()[1])
-    return Answer(answer="wrong" if number % 4 == 0 else f"a{number}")
+async def test_qa(x, y, synalinks_router):
+    synalinks_router.use(synatest.FunctionLM(reply))
+    lm = synalinks.LanguageModel(model="openai/gpt-4o-mini")
+    inputs = synalinks.Input(data_model=Question)
+    outputs = await synalinks.Generator(data_model=Answer, language_model=lm)(inputs)
+    return await synalinks.Program(inputs=inputs, outputs=outputs)(x)
 
 
 @synatest.parametrize_dataset("qa.jsonl", x=Question, y=Answer)
@@ -112,4 +122,6 @@ def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester)
     assert parallel.stdout.str().count("= synatest eval =") == 1
     one = json.loads((pytester.path / "serial" / "report.json").read_text())
     two = json.loads((pytester.path / "parallel" / "report.json").read_text())
+    assert two["models"] == ["openai/gpt-4o-mini"]
+    assert two["suites"][0]["usage"]["calls"] == 12
     assert _normalized(one) == _normalized(two)

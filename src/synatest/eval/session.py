@@ -539,11 +539,13 @@ class EvalSession:
     def build_report(self) -> RunReport:
         results = list(self.results)
         specs = {name: spec.as_payload() for name, spec in self.suites.items()}
+        models = set(self.models)
         if self.worker_payloads:
-            merged, worker_specs = merge_payloads(self.worker_payloads)
-            results = sorted(results + merged, key=lambda pair: pair[0])
-            for name, spec in worker_specs.items():
+            merged = merge_payloads(self.worker_payloads)
+            results = sorted(results + merged.results, key=lambda pair: pair[0])
+            for name, spec in merged.suites.items():
                 specs.setdefault(name, spec)
+            models |= merged.models
         by_suite: dict[str, list[ExampleResult]] = {}
         for _, result in sorted(results, key=lambda pair: pair[0]):
             by_suite.setdefault(result.suite, []).append(result)
@@ -568,7 +570,7 @@ class EvalSession:
             synatest_version=__version__,
             synalinks_version=_synalinks_version(),
             git_commit=_git_commit(self.config.rootpath),
-            models=sorted(m for m in self.models if m),
+            models=sorted(m for m in models if m),
             suites=suites,
             usage=usage,
             duration_s=time.monotonic() - self.started,
@@ -580,7 +582,7 @@ class EvalSession:
         if self.is_worker:
             workeroutput = self.config.workeroutput  # type: ignore[attr-defined]
             specs = {name: spec.as_payload() for name, spec in self.suites.items()}
-            workeroutput[PAYLOAD_KEY] = worker_payload(self.results, specs)
+            workeroutput[PAYLOAD_KEY] = worker_payload(self.results, specs, self.models)
             return
         self.report = report = self.build_report()
         self.report_path = save_report(report, self.report_dir / REPORT_FILE)
