@@ -20,6 +20,7 @@ from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, 
 pytest_plugins: list[str] = [
     "synatest._plugin_doubles",
     "synatest._plugin_cassettes",
+    "synatest._plugin_eval",
 ]
 
 _EARLY_ENV: list[_env.HermeticEnv] = []
