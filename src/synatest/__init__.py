@@ -31,18 +31,33 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # Public name -> module that defines it, imported on first access. Every name here
 # is listed in __all__ too.
 _LAZY: dict[str, str] = {
+    "Contains": "synatest.rewards",
+    "Dataset": "synatest.datasets",
+    "Example": "synatest.datasets",
     "FunctionLM": "synatest.doubles.function",
+    "JSONSchemaValid": "synatest.rewards",
+    "NumericMatch": "synatest.rewards",
+    "RegexMatch": "synatest.rewards",
     "ToolCall": "synatest.doubles.replies",
+    "assert_reward": "synatest.assertions",
+    "load_dataset": "synatest.datasets",
+    "parametrize_dataset": "synatest.datasets",
     "tool_call": "synatest.doubles.replies",
 }
 
 __all__ = [
     "CassetteError",
     "CassetteMiss",
+    "Contains",
+    "Dataset",
     "DatasetError",
+    "Example",
     "FunctionLM",
+    "JSONSchemaValid",
     "LMCallFailed",
     "LMRequest",
+    "NumericMatch",
+    "RegexMatch",
     "Router",
     "SchemaMismatch",
     "ScriptExhausted",
@@ -51,6 +66,9 @@ __all__ = [
     "UnservedLMCall",
     "UnusedReplies",
     "__version__",
+    "assert_reward",
+    "load_dataset",
+    "parametrize_dataset",
     "tool_call",
 ]
 
