@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from synatest import options
+from synatest._argtypes import argtype
 from synatest.eval.concurrency import DEFAULT_WINDOW, Prefetcher, RateLimiter, parse_rate_limits
 from synatest.session import ROUTER_KEY, get_session
 
@@ -20,8 +21,12 @@ EVAL_MARKER = "synalinks_eval"
 CONCURRENCY_KEY = pytest.StashKey["ConcurrencySession"]()
 
 
+@argtype
 def _window(raw: str) -> int:
-    value = int(raw)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
     if value < 1:
         raise ValueError("the concurrency must be a whole number >= 1 (1 turns it off)")
     return value
@@ -44,7 +49,7 @@ options.group(
             "rate-limit",
             "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
             "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
-            type=parse_rate_limits,
+            type=argtype(parse_rate_limits),
             metavar="SPEC",
         ),
     ],

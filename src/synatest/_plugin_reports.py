@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import options
+from synatest._argtypes import argtype
 
 if TYPE_CHECKING:
     from synatest.eval.results import ExampleResult, RunReport
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 WRITTEN_KEY = pytest.StashKey[dict[str, Path]]()
 
 
+@argtype
 def _formats(raw: str) -> tuple[str, ...]:
     from synatest.reports import parse_formats
 

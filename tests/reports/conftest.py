@@ -85,3 +85,13 @@ def build_report(
 def make_report() -> Callable[..., RunReport]:
     """Build a hand-made RunReport (see ``build_report`` for the knobs)."""
     return build_report
+
+
+@pytest.fixture(scope="session")
+def preimport_synalinks() -> None:
+    """Import Synalinks in this process before in-process pytester runs.
+
+    pytester restores ``sys.modules`` after each run; numpy (under Synalinks) cannot
+    be imported twice in one process, so it must be imported outside those runs.
+    """
+    import synalinks  # noqa: F401
