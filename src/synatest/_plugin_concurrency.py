@@ -6,6 +6,7 @@ See :mod:`synatest.eval.concurrency` for the design. Light to import.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,10 @@ def _direct_params(item: pytest.Function) -> set[str] | None:
     return names
 
 
+def _synalinks_global_state() -> Any:
+    return sys.modules.get("synalinks.src.backend.common.global_state")
+
+
 def _skipped(item: pytest.Item) -> bool:
     if item.get_closest_marker("skip") is not None:
         return True
@@ -104,6 +109,8 @@ class ConcurrencySession:
     prefetcher: Prefetcher | None = None
     items: list[pytest.Item] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    # Synalinks' name-scope stack that in-flight prefetches push to and pop from.
+    shared_stack: list[Any] | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> ConcurrencySession:
@@ -195,20 +202,44 @@ class ConcurrencySession:
         if router is None:
             return (yield)
         prefetcher = self._get_prefetcher()
+        # Layers, outermost first: [eval usage meter], replay, rate limit, the test's own.
+        # The limit applies to every call really made, not to calls answered from a
+        # prefetch.
         removers = []
+        if self.limiter is not None:
+            removers.append(router.use(self.limiter, name="synatest-rate-limit", first=True))
         prefetch = prefetcher.claim(item.nodeid)
         if prefetch is not None:
             removers.append(
                 router.use(prefetcher.replay_layer(prefetch), name="synatest-replay", first=True)
             )
-        if self.limiter is not None:
-            removers.append(router.use(self.limiter, name="synatest-rate-limit"))
         self.top_up(item)
+        if prefetcher.pending:
+            state = _synalinks_global_state()
+            if state is not None:
+                self.shared_stack = state.get_global_attribute(
+                    "name_scope_stack", default=[], set_to_default=True
+                )
         try:
             return (yield)
         finally:
             for remove in removers:
                 remove()
+
+    def setup(self) -> None:
+        """After the per-test Synalinks reset: keep the name-scope stack of prefetches.
+
+        ``clear_session`` (run before each test) gives Synalinks a fresh global
+        state. Prefetches still in flight would then pop name scopes they pushed on
+        the old stack from the new one, breaking the running test's scopes; while
+        any is in flight, every test keeps using the stack they share.
+        """
+        if self.prefetcher is None or not self.prefetcher.pending or self.shared_stack is None:
+            self.shared_stack = None
+            return
+        state = _synalinks_global_state()
+        if state is not None:
+            state.set_global_attribute("name_scope_stack", self.shared_stack)
 
     def finish(self) -> None:
         if self.prefetcher is not None:
@@ -240,6 +271,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[CONCURRENCY_KEY].collection_finish(session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Runs after the session's per-test reset (a wrapper) and before the fixtures.
+    item.config.stash[CONCURRENCY_KEY].setup()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -35,7 +35,7 @@ CallNext = Callable[[LMRequest], Awaitable[Any]]
 
 DEFAULT_WINDOW = 8
 # Layers of the example's own router that must not be copied into a prefetch router.
-PRIVATE_LAYERS = ("synatest-eval-usage", "synatest-replay")
+PRIVATE_LAYERS = ("synatest-eval-usage", "synatest-replay", "synatest-rate-limit")
 # litellm kwargs that do not change the answer (and may hold secrets or objects).
 IGNORED_KWARGS = frozenset(
     {"api_key", "api_base", "base_url", "metadata", "timeout", "num_retries"}
@@ -213,9 +213,9 @@ class Prefetcher:
                 prefetch.record(key, response)
             return response
 
-        router.use(recorder, name="synatest-prefetch-recorder", first=True)
         if self.limiter is not None:
-            router.use(self.limiter, name="synatest-rate-limit")  # after the doubles' checks
+            router.use(self.limiter, name="synatest-rate-limit", first=True)
+        router.use(recorder, name="synatest-prefetch-recorder", first=True)
 
         async def run() -> None:
             try:
