@@ -5,6 +5,7 @@ See :mod:`synatest.eval.concurrency` for the design. Light to import.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Generator
@@ -209,10 +210,12 @@ class ConcurrencySession:
         if self.limiter is not None:
             removers.append(router.use(self.limiter, name="synatest-rate-limit", first=True))
         prefetch = prefetcher.claim(item.nodeid)
+        original = item.obj
         if prefetch is not None:
             removers.append(
                 router.use(prefetcher.replay_layer(prefetch), name="synatest-replay", first=True)
             )
+            item.obj = functools.wraps(original)(prefetcher.runner(prefetch, original))
         self.top_up(item)
         if prefetcher.pending:
             state = _synalinks_global_state()
@@ -223,6 +226,7 @@ class ConcurrencySession:
         try:
             return (yield)
         finally:
+            item.obj = original
             for remove in removers:
                 remove()
 
@@ -250,8 +254,9 @@ class ConcurrencySession:
             return
         s = self.prefetcher.stats
         line = (
-            f"synatest concurrency: window {self.window}, {s.prefetched} examples prefetched, "
-            f"{s.replayed_calls} LM calls answered from prefetches, {s.live_calls} made again"
+            f"synatest concurrency: window {self.window}, {s.prefetched} examples prefetched "
+            f"({s.fast_path} results used as is), {s.replayed_calls} LM calls answered from "
+            f"prefetches, {s.live_calls} made again"
         )
         if s.cancelled:
             line += f", {s.cancelled} prefetches cancelled"

@@ -137,8 +137,8 @@ def test_examples_run_concurrently_and_each_reports_alone(pytester: pytest.Pytes
     assert state["calls"] == 12
     result.stdout.fnmatch_lines(
         [
-            "synatest concurrency: window 4, 11 examples prefetched, 11 LM calls answered from "
-            "prefetches, 0 made again"
+            "synatest concurrency: window 4, 11 examples prefetched (11 results used as is), "
+            "11 LM calls answered from prefetches, 0 made again"
         ]
     )
     examples = _examples(pytester)
@@ -183,7 +183,10 @@ def test_an_lm_error_stays_with_its_example(pytester: pytest.Pytester) -> None:
     # tries 5 times: 4 good calls + 5 failed in the prefetch + 5 failed again).
     assert lm_state(result)["calls"] == 14
     result.stdout.fnmatch_lines(
-        ["*4 examples prefetched, 3 LM calls answered from prefetches, * made again"]
+        [
+            "*4 examples prefetched (3 results used as is), 3 LM calls answered from "
+            "prefetches, * made again"
+        ]
     )
 
 
@@ -233,7 +236,8 @@ def test_rate_limit_applies_to_calls_really_made(pytester: pytest.Pytester) -> N
     [
         (
             ["--synalinks-concurrency", "0"],
-            "*--synalinks-concurrency: the concurrency must be a whole number >= 1 (1 turns it off)*",
+            "*--synalinks-concurrency: the concurrency must be a whole number >= 1 "
+            "(1 turns it off)*",
         ),
         (["--synalinks-concurrency", "many"], "*the concurrency must be a whole number >= 1*"),
         (

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from synatest.interception import LMRequest, Router, use_router
+from synatest.interception import LMRequest, Router, current_router, snapshot, use_router
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
@@ -138,11 +138,15 @@ class Prefetch:
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     error: BaseException | None = None
+    result: Any = None  # what the test function returned
+    # Every call it made, in order: (request snapshot, response).
+    log: list[tuple[LMRequest, Any]] = field(default_factory=list)
     hits: int = 0
     misses: int = 0
 
-    def record(self, key: str, response: Any) -> None:
+    def record(self, request: LMRequest, key: str, response: Any) -> None:
         self.responses.setdefault(key, deque()).append(copy.deepcopy(response))
+        self.log.append((request, response))
 
     def take(self, key: str) -> Any | None:
         queue = self.responses.get(key)
@@ -160,6 +164,7 @@ class Stats:
     live_calls: int = 0  # calls of a prefetched example its prefetch had not made
     cancelled: int = 0
     max_in_flight: int = 0
+    fast_path: int = 0  # examples whose prefetched result was used as is
 
 
 class Prefetcher:
@@ -198,7 +203,7 @@ class Prefetcher:
         router = Router(
             live=template.live,
             test_id=nodeid,
-            allow_lm_errors=True,  # its failures are reproduced when the example runs
+            allow_lm_errors=template.allow_lm_errors,
             hints=list(template.hints),
         )
         for name, layer in template.layers:
@@ -207,10 +212,12 @@ class Prefetcher:
         prefetch: Prefetch
 
         async def recorder(request: LMRequest, call_next: CallNext) -> Any:
-            key = None if request.stream else request_key(request)
+            if request.stream:  # a stream is consumed once: never replayed
+                return await call_next(request)
+            key = request_key(request)
+            sent = snapshot(request)
             response = await call_next(request)
-            if key is not None:
-                prefetch.record(key, response)
+            prefetch.record(sent, key, response)
             return response
 
         if self.limiter is not None:
@@ -219,7 +226,7 @@ class Prefetcher:
 
         async def run() -> None:
             try:
-                await func(**kwargs)
+                prefetch.result = await func(**kwargs)
             except asyncio.CancelledError:
                 raise
             except BaseException as error:  # reproduced (or not) when the example runs
@@ -257,6 +264,35 @@ class Prefetcher:
             return await call_next(request)
 
         return replay
+
+    def runner(
+        self, prefetch: Prefetch, func: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        """What runs as the example's test function once its prefetch was started.
+
+        When the prefetch finished without error, its result is the example's result:
+        its LM calls are sent again through the example's own router, where the
+        replay layer answers them, so usage, cost and ``router.requests`` are the
+        example's own -- without running the program a second time. When it failed
+        (or was a stream), the test function runs for real: its calls are answered
+        from the prefetch where they can be, and the error is the example's own.
+        """
+
+        async def run_example(*args: Any, **kwargs: Any) -> Any:
+            if not prefetch.task.done():
+                await asyncio.shield(prefetch.task)
+            clean = prefetch.error is None and not prefetch.router.lm_errors
+            if clean and prefetch.task.done() and not prefetch.task.cancelled():
+                router = current_router()
+                for request, _ in prefetch.log:
+                    await router.dispatch(
+                        LMRequest(kind=request.kind, kwargs=copy.deepcopy(request.kwargs))
+                    )
+                self.stats.fast_path += 1
+                return prefetch.result
+            return await func(*args, **kwargs)
+
+        return run_example
 
     # end ---------------------------------------------------------------------------------
     def cancel_all(self) -> None:
