@@ -38,11 +38,15 @@ _LAZY: dict[str, str] = {
     "JSONSchemaValid": "synatest.rewards",
     "NumericMatch": "synatest.rewards",
     "RegexMatch": "synatest.rewards",
+    "ReportError": "synatest.errors",
     "ToolCall": "synatest.doubles.replies",
     "assert_reward": "synatest.assertions",
+    "compare_runs": "synatest.reports.compare",
     "load_dataset": "synatest.datasets",
+    "load_report": "synatest.reports.json_report",
     "parametrize_dataset": "synatest.datasets",
     "tool_call": "synatest.doubles.replies",
+    "write_reports": "synatest.reports",
 }
 
 __all__ = [
@@ -58,6 +62,7 @@ __all__ = [
     "LMRequest",
     "NumericMatch",
     "RegexMatch",
+    "ReportError",
     "Router",
     "SchemaMismatch",
     "ScriptExhausted",
@@ -67,9 +72,12 @@ __all__ = [
     "UnusedReplies",
     "__version__",
     "assert_reward",
+    "compare_runs",
     "load_dataset",
+    "load_report",
     "parametrize_dataset",
     "tool_call",
+    "write_reports",
 ]
 
 

@@ -398,3 +398,14 @@ def test_every_renderer_accepts_any_report(tmp_path: Path, items: list[ExampleRe
         .split("</script>")[0]
     )
     assert [row[1] for row in json.loads(island)] == [e.id for e in items]
+
+
+def test_public_api() -> None:
+    import synatest
+    from synatest.reports import compare
+
+    assert synatest.write_reports is write_reports
+    assert synatest.load_report is load_report
+    assert synatest.compare_runs is compare.compare_runs
+    assert synatest.ReportError is ReportError
+    assert issubclass(ReportError, ValueError)
