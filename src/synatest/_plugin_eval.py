@@ -30,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session.configure()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     get_eval_session(session.config).collection_finish(session.items)
 

@@ -11,6 +11,8 @@ from synatest import __version__
 # Subcommand name -> function adding its parser; later features register here.
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
+import synatest.cli_cassettes  # noqa: E402,F401  (registers `synatest cassettes`)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

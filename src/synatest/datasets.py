@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +223,9 @@ def _rows_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
             try:
                 yield where, json.loads(line)
             except json.JSONDecodeError as error:
-                raise DatasetError(f"{where}: invalid JSON ({error.msg} at column {error.colno})") from None
+                raise DatasetError(
+                    f"{where}: invalid JSON ({error.msg} at column {error.colno})"
+                ) from None
 
 
 def _rows_json(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
@@ -270,8 +274,8 @@ def _rows_parquet(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _rows_hf(path: Path, split: str | None) -> Iterator[tuple[str, Any]]:
-    import datasets as hf
-
+    # By name: a top-level ``datasets/`` folder of examples must not shadow it for mypy.
+    hf: Any = importlib.import_module("datasets")
     try:
         loaded = hf.load_from_disk(str(path))
     except Exception as error:
@@ -336,12 +340,17 @@ def _build(
         hint = "" if column == top else f" (column {column!r})"
         if first.get("type") == "missing":
             columns = ", ".join(sorted(str(k) for k in row)[:12])
-            reason = f"missing{hint}; the row has columns: {columns}. Map a column with fields={{{top!r}: 'column'}}"
+            reason = (
+                f"missing{hint}; the row has columns: {columns}. "
+                f"Map a column with fields={{{top!r}: 'column'}}"
+            )
         else:
             reason = f"{first.get('msg')}{hint}, got {first.get('input')!r}"
         more = len(errors()) - 1
         extra = f" (and {more} more error{'s' if more > 1 else ''})" if more > 0 else ""
-        raise DatasetError(f"{where}: field {loc!r} of {role} {model.__name__}: {reason}{extra}") from None
+        raise DatasetError(
+            f"{where}: field {loc!r} of {role} {model.__name__}: {reason}{extra}"
+        ) from None
 
 
 def _json_of(value: Any) -> Any:
@@ -418,7 +427,9 @@ def load_dataset(
         if limit is not None and len(examples) >= limit:
             break
         if not isinstance(row, Mapping):
-            raise DatasetError(f"{where}: expected an object (a mapping of fields), got {type(row).__name__}")
+            raise DatasetError(
+                f"{where}: expected an object (a mapping of fields), got {type(row).__name__}"
+            )
         x_value = _build(x, row, mapping, where, "input")
         y_value = _build(y, row, mapping, where, "output") if y is not None else None
         if id_field and id_field in row and row[id_field] not in (None, ""):
@@ -450,7 +461,9 @@ def readable_id(example: Example, has_id_column: bool) -> str:
     if has_id_column:
         return example.id
     data = _json_of(example.x)
-    text = next((v for v in data.values() if isinstance(v, str)), "") if isinstance(data, dict) else ""
+    text = (
+        next((v for v in data.values() if isinstance(v, str)), "") if isinstance(data, dict) else ""
+    )
     slug = _SLUG.sub("-", text).strip("-")[:40].strip("-")
     return f"{slug}-{example.id[:6]}" if slug else example.id
 
@@ -459,11 +472,12 @@ def _resolve_path(path: str | os.PathLike[str], func: Callable[..., Any]) -> Pat
     candidate = Path(path)
     if candidate.is_absolute() or candidate.exists():
         return candidate
-    module_file = getattr(__import__("sys").modules.get(func.__module__), "__file__", None)
+    module_file = getattr(sys.modules.get(func.__module__), "__file__", None)
     if module_file:
-        beside = Path(module_file).parent / candidate
-        if beside.exists():
-            return beside
+        # Beside the test module, or in a folder above it (the project's datasets/).
+        for folder in Path(module_file).resolve().parents:
+            if (folder / candidate).exists():
+                return folder / candidate
     return candidate
 
 
@@ -480,7 +494,8 @@ def parametrize_dataset(
     Args:
         path_or_dataset: a :class:`Dataset`, or a path given to :func:`load_dataset`
             (a relative path is looked up in the working directory, then beside the
-            test module).
+            test module and in each folder above it, so ``"datasets/qa.jsonl"``
+            finds the project's ``datasets/`` from any test directory).
         x, y: the DataModels (required with a path).
         ids: test ids: a function of the :class:`Example`, or the name of a row
             column (default: the example id, or for datasets without an id column
@@ -514,7 +529,9 @@ def parametrize_dataset(
                 return str(ids(example))
             if isinstance(ids, str):
                 if ids not in example.row:
-                    raise DatasetError(f"{example.source}: no column {ids!r} for the test id (ids=)")
+                    raise DatasetError(
+                        f"{example.source}: no column {ids!r} for the test id (ids=)"
+                    )
                 return str(example.row[ids])
             return readable_id(example, has_id_column)
 
@@ -527,7 +544,7 @@ def parametrize_dataset(
             )
             for example in dataset
         ]
-        marked = pytest.mark.parametrize(("x", "y"), params)(func)
+        marked: Callable[..., Any] = pytest.mark.parametrize(("x", "y"), params)(func)
         setattr(marked, DATASET_ATTR, dataset)
         return marked
 

@@ -18,6 +18,7 @@ from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, 
 # Feature plugins (options, markers, fixtures, hooks of one capability each),
 # registered with this one. Each must stay light to import.
 pytest_plugins: list[str] = [
+    "synatest._plugin_cassettes",
     "synatest._plugin_eval",
     "synatest._plugin_reports",
     "synatest._plugin_concurrency",

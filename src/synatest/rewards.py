@@ -73,7 +73,7 @@ def parse_number(value: Any) -> float | None:
 
 
 class _Base(synalinks.rewards.Reward):  # type: ignore[misc]
-    def __init__(
+    def __init__(  # noqa: PLR0917 - Synalinks' own Reward signature
         self,
         name: str | None = None,
         reduction: str = "mean",
@@ -172,10 +172,10 @@ class Contains(_Base):
             haystack = predicted.get(key)
             if haystack is None:
                 return 0.0
-            hay = str(haystack)
+            want, hay = needle, str(haystack)
             if self.ignore_case:
-                needle, hay = needle.casefold(), hay.casefold()
-            if needle not in hay:
+                want, hay = want.casefold(), hay.casefold()
+            if want not in hay:
                 return 0.0
         return 1.0
 

@@ -27,3 +27,21 @@ def models() -> Any:
     Models.Answer = Answer  # type: ignore[attr-defined]
     Models.Number = Number  # type: ignore[attr-defined]
     return Models
+
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+@pytest.fixture(autouse=True)
+def _prepare_inner_sessions(request: pytest.FixtureRequest) -> None:
+    """Import Synalinks before pytester snapshots ``sys.modules``; give inner runs an ini.
+
+    A module first imported inside an in-process pytester run is dropped from
+    ``sys.modules`` when the run ends; after Synalinks' imports are dropped that way,
+    ``importlib.metadata`` finds no distributions, so the next in-process run loads
+    no ``pytest11`` plugin (synatest's flags become "unrecognized arguments").
+    """
+    if "pytester" in request.fixturenames:
+        import synalinks  # noqa: F401
+
+        request.getfixturevalue("pytester").makeini(INI)

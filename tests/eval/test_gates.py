@@ -125,7 +125,7 @@ def test_policy_builds_gates() -> None:
     gates = policy.gates_for("qa")
     assert [g.name for g in gates] == ["threshold", "regression", "max_error_rate"]
     assert isinstance(gates[0], ThresholdGate) and gates[0].threshold == 0.7
-    assert [g.name for g in policy.gates_for("qa", threshold=0.9)][0] == "threshold"
+    assert policy.gates_for("qa", threshold=0.9)[0].name == "threshold"
     assert [g.name for g in GatePolicy().gates_for("qa")] == ["max_error_rate"]
     # A baseline alone gates any significant drop (allowed drop 0).
     alone = GatePolicy(baseline=baseline).gates_for("qa")

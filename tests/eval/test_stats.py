@@ -134,7 +134,9 @@ def _simulated_run(rng: random.Random, redraw: float, regressed: bool, n: int = 
     [(0.2, 0.05, 0.90), (1.0, 0.05, 0.60)],
     ids=["consistent-examples", "pure-noise"],
 )
-def test_regression_gate_simulation(redraw: float, max_false_alarms: float, min_power: float) -> None:
+def test_regression_gate_simulation(
+    redraw: float, max_false_alarms: float, min_power: float
+) -> None:
     runs = 200
     rng = random.Random(20261121)
     false_alarms = sum(_simulated_run(rng, redraw, regressed=False) for _ in range(runs)) / runs

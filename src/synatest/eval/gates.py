@@ -191,9 +191,7 @@ def parse_fraction(raw: str) -> float:
     try:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
-        raise FlagValueError(
-            f"expected a number such as 0.05 or 5%, got {raw!r}"
-        ) from None
+        raise FlagValueError(f"expected a number such as 0.05 or 5%, got {raw!r}") from None
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise FlagValueError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
     return value

@@ -65,6 +65,8 @@ def load_report(path: str | os.PathLike[str], *, what: str = "baseline") -> RunR
     try:
         return RunReport.model_validate(data)
     except ValidationError as error:
-        raise BaselineError(f"{what} {source}: not a synatest run report ({error.error_count()} "
-                            f"problem(s), first: {error.errors()[0]['msg']} at "
-                            f"{'.'.join(str(p) for p in error.errors()[0]['loc'])})") from None
+        raise BaselineError(
+            f"{what} {source}: not a synatest run report ({error.error_count()} "
+            f"problem(s), first: {error.errors()[0]['msg']} at "
+            f"{'.'.join(str(p) for p in error.errors()[0]['loc'])})"
+        ) from None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import inspect
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +149,9 @@ def resolve_reward(reward: Any) -> Any:
         if found is None:
             raise ValueError(
                 f"unknown reward {reward!r}: use a Synalinks reward name ('ExactMatch', "
-                f"'CosineSimilarity', ...), a synatest reward ({', '.join(synatest_rewards.__all__)}), "
-                "a Reward instance or an `async def reward(y_true, y_pred)`"
+                "'CosineSimilarity', ...), a synatest reward "
+                f"({', '.join(synatest_rewards.__all__)}), a Reward instance or an "
+                "`async def reward(y_true, y_pred)`"
             )
         return found
     if inspect.isclass(reward) and issubclass(reward, synalinks.rewards.Reward):
@@ -185,6 +186,8 @@ class SuiteSpec:
 
     @property
     def reward_name(self) -> str:
+        if self.resolved_reward is not None:
+            return reward_name(self.resolved_reward)
         return reward_name(self.reward)
 
     def as_payload(self) -> dict[str, Any]:
@@ -286,10 +289,23 @@ def _describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _synalinks_version() -> str | None:
+    # From the installed metadata: the xdist controller never imports Synalinks.
+    try:
+        return version("synalinks")
+    except PackageNotFoundError:
+        return None
+
+
 def _git_commit(root: Path) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -306,7 +322,9 @@ class EvalSession:
         base = Path(config.invocation_params.dir)
         self.report_dir = base / str(options.value(config, "report-dir") or DEFAULT_REPORT_DIR)
         save = options.value(config, "save-baseline")
-        self.save_baseline: Path | None = None if save is None else base / (save or DEFAULT_BASELINE)
+        self.save_baseline: Path | None = (
+            None if save is None else base / (save or DEFAULT_BASELINE)
+        )
         baseline = options.value(config, "baseline")
         self.baseline_path: Path | None = None if baseline is None else base / str(baseline)
         self.policy = GatePolicy(
@@ -465,7 +483,7 @@ class EvalSession:
         self._record(item, spec, meter, started, prediction, reward, None)
         return outcome
 
-    def _record(
+    def _record(  # noqa: PLR0917 - one private call site per outcome
         self,
         item: pytest.Item,
         spec: SuiteSpec,
@@ -546,10 +564,9 @@ class EvalSession:
             usage = usage + suite.usage
         from synatest import __version__
 
-        synalinks = sys.modules.get("synalinks")
         return RunReport(
             synatest_version=__version__,
-            synalinks_version=getattr(synalinks, "__version__", None),
+            synalinks_version=_synalinks_version(),
             git_commit=_git_commit(self.config.rootpath),
             models=sorted(m for m in self.models if m),
             suites=suites,
@@ -603,8 +620,18 @@ class EvalSession:
                         "PASS" if suite.passed else "FAIL",
                     ]
                 )
-            headers = ["suite", "reward", "n", "mean", "95% CI", "threshold", "passes", "errors", "gate"]
-            for line in tabulate(rows, headers=headers).splitlines():
+            headers = [
+                "suite",
+                "reward",
+                "n",
+                "mean",
+                "95% CI",
+                "threshold",
+                "passes",
+                "errors",
+                "gate",
+            ]
+            for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
                 terminal.write_line(line)
             for suite in report.suites:
                 for gate in suite.gates:

@@ -85,7 +85,9 @@ def binomial_upper_tail(k: int, n: int) -> float:
     if k > n:
         return 0.0
     log_half_n = n * math.log(0.5)
-    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(k, n + 1)]
+    logs = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(k, n + 1)
+    ]
     top = max(logs)
     total = top + math.log(math.fsum(math.exp(v - top) for v in logs)) + log_half_n
     return min(1.0, math.exp(total))

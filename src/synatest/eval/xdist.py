@@ -51,9 +51,7 @@ def merge_payloads(
         for name, spec in payload.get("suites", {}).items():
             known = suites.setdefault(name, dict(spec))
             if known != spec:
-                raise MergeError(
-                    f"workers disagree about suite {name!r}: {known} vs {dict(spec)}"
-                )
+                raise MergeError(f"workers disagree about suite {name!r}: {known} vs {dict(spec)}")
         for entry in payload.get("examples", []):
             merged.append((int(entry["order"]), ExampleResult.model_validate(entry["result"])))
     merged.sort(key=lambda pair: pair[0])

@@ -1,0 +1,115 @@
+"""pytest-xdist: results travel from workers to the controller; gates run once there."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from synatest.eval.results import ExampleResult
+from synatest.eval.xdist import MergeError, merge_payloads, worker_payload
+
+pytest_plugins = ["pytester"]
+
+
+def result(i: int, suite: str = "qa") -> ExampleResult:
+    return ExampleResult(id=f"e{i}", suite=suite, reward=float(i % 2), passed=bool(i % 2))
+
+
+SPEC = {"reward": "exact_match", "threshold": 0.5, "pass_at": 1.0}
+
+
+def test_merge_orders_by_collection_index_whatever_the_worker() -> None:
+    a = worker_payload([(0, result(0)), (3, result(3))], {"qa": SPEC})
+    b = worker_payload([(2, result(2)), (1, result(1))], {"qa": SPEC, "other": SPEC})
+    # Payloads are plain JSON (execnet sends them between processes).
+    a, b = json.loads(json.dumps(a)), json.loads(json.dumps(b))
+    merged, suites = merge_payloads([b, a])
+    assert [order for order, _ in merged] == [0, 1, 2, 3]
+    assert [r.id for _, r in merged] == ["e0", "e1", "e2", "e3"]
+    assert merged[3][1] == result(3)
+    assert suites == {"qa": SPEC, "other": SPEC}
+
+
+def test_merge_of_nothing() -> None:
+    assert merge_payloads([]) == ([], {})
+
+
+def test_merge_rejects_disagreeing_workers() -> None:
+    a = worker_payload([], {"qa": SPEC})
+    b = worker_payload([], {"qa": {**SPEC, "threshold": 0.9}})
+    with pytest.raises(MergeError, match="workers disagree about suite 'qa'"):
+        merge_payloads([a, b])
+
+
+def test_merge_rejects_an_unknown_payload_version() -> None:
+    with pytest.raises(MergeError) as info:
+        merge_payloads([{"version": 99}])
+    assert str(info.value) == (
+        "a worker sent eval results in format 99, expected 1: are the controller and workers "
+        "running the same synatest?"
+    )
+
+
+SUITE = """
+import pytest
+import synalinks
+import synatest
+
+
+class Question(synalinks.DataModel):
+    question: str
+
+
+class Answer(synalinks.DataModel):
+    answer: str
+
+
+@synatest.parametrize_dataset("qa.jsonl", x=Question, y=Answer)
+@pytest.mark.synalinks_eval(suite="qa", threshold=0.9)
+def test_qa(x, y):
+    number = int(x.question.split()[1])
+    return Answer(answer="wrong" if number % 4 == 0 else f"a{number}")
+
+
+@synatest.parametrize_dataset("qa.jsonl", x=Question, y=Answer)
+@pytest.mark.synalinks_eval(suite="contains", reward="Contains", threshold=0.5)
+async def test_contains(x, y):
+    return Answer(answer=f"it is a{x.question.split()[1]}")
+"""
+
+
+def _normalized(report: dict[str, Any]) -> dict[str, Any]:
+    report = dict(report, created_at=None, duration_s=None)
+    for suite in report["suites"]:
+        for example in suite["examples"]:
+            example["duration_s"] = None
+    return report
+
+
+def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    rows = [{"id": f"q{i}", "question": f"question {i}", "answer": f"a{i}"} for i in range(12)]
+    (pytester.path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pytester.makepyfile(test_suite=SUITE)
+    serial = pytester.runpytest("--synalinks-eval", "--synalinks-report-dir=serial")
+    serial.assert_outcomes(passed=24)
+    assert serial.ret == 1  # qa: 9/12 = 0.75 < 0.9
+    parallel = pytester.runpytest_subprocess(
+        "--synalinks-eval", "--synalinks-report-dir=parallel", "-n", "2"
+    )
+    parallel.assert_outcomes(passed=24)
+    assert parallel.ret == 1
+    parallel.stdout.fnmatch_lines(
+        [
+            "qa*exact_match*12*0.750*0.9*9*0*FAIL",
+            "contains*contains*12*1.000*0.5*12*0*PASS",
+            "FAILED suite 'qa' (score 0.750, threshold 0.9) threshold gate: *",
+        ]
+    )
+    # Gates ran once, on the controller: one summary, one report.
+    assert parallel.stdout.str().count("= synatest eval =") == 1
+    one = json.loads((pytester.path / "serial" / "report.json").read_text())
+    two = json.loads((pytester.path / "parallel" / "report.json").read_text())
+    assert _normalized(one) == _normalized(two)
