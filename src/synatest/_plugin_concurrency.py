@@ -92,6 +92,25 @@ def _direct_params(item: pytest.Function) -> set[str] | None:
     return names
 
 
+def _bound_to_its_test(name: str, layer: Any) -> bool:
+    """A layer serving one test only: the test's cassette, when it has or makes one.
+
+    A test using one is never the template of another example's prefetch: that would
+    replay (or record) the wrong cassette. Cassettes replay instantly anyway. A test
+    without a cassette file (its cassette layer passes every call on) is fine.
+    """
+    if name != "cassette":
+        return False
+    cassette = getattr(layer, "cassette", None)
+    return bool(
+        getattr(layer, "records", True)
+        or getattr(layer, "explicit", True)
+        or cassette is None
+        or getattr(cassette, "loaded_from_disk", True)
+        or len(cassette)
+    )
+
+
 def _synalinks_global_state() -> Any:
     return sys.modules.get("synalinks.src.backend.common.global_state")
 
@@ -177,6 +196,8 @@ class ConcurrencySession:
         if _param_dependent(leader, params) & set(leader._fixtureinfo.argnames):
             return  # a fixture computed from x/y: cannot borrow the leader's value
         router = leader.stash[ROUTER_KEY]
+        if any(_bound_to_its_test(name, layer) for name, layer in router.layers):
+            return
         start = self.index.get(leader.nodeid)
         if start is None:
             return

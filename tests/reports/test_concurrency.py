@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +251,17 @@ def test_bad_values(pytester: pytest.Pytester, args: list[str], message: str) ->
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+def test_a_test_with_its_own_cassette_is_never_a_prefetch_template(tmp_path: Path) -> None:
+    from synatest._plugin_concurrency import _bound_to_its_test
+    from synatest.cassettes.layer import CassetteLayer
+    from synatest.cassettes.store import Cassette
+
+    missing = tmp_path / "test_x.yaml"
+    # No cassette file, replay mode: the layer passes every call on -- harmless.
+    assert not _bound_to_its_test("cassette", CassetteLayer(Cassette.load(missing)))
+    # Recording, or a cassette the test asked for: bound to that test.
+    assert _bound_to_its_test("cassette", CassetteLayer(Cassette.load(missing), "once"))
+    assert _bound_to_its_test("cassette", CassetteLayer(Cassette.load(missing), explicit=True))
+    assert not _bound_to_its_test("slow-adder", object())
