@@ -125,3 +125,36 @@ def test_render_matches_what_the_run_wrote(pytester: pytest.Pytester, tmp_path: 
     assert cli.main(["report", "render", str(reports), "-d", str(tmp_path)]) == 0
     for name in ("examples.jsonl", "examples.csv", "report.md", "report.html"):
         assert (tmp_path / name).read_text() == (reports / name).read_text(), name
+
+
+def test_xdist_reports_on_the_controller_with_junit_from_workers(
+    pytester: pytest.Pytester,
+) -> None:
+    # A fresh process is the point: pytest-xdist's controller and two workers. Each
+    # worker also keeps its own concurrency window.
+    make_project(pytester, n=8, wrong=(3,))
+    result = pytester.runpytest_subprocess(
+        "--synalinks-eval",
+        "-n",
+        "2",
+        "--synalinks-concurrency",
+        "3",
+        "--junitxml=junit.xml",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=8)
+    reports = pytester.path / "reports"
+    assert {p.name for p in reports.iterdir()} == ALL
+    (suite,) = load_report(reports).suites
+    assert [e.id for e in suite.examples] == [f"s{i:02d}" for i in range(8)]
+    assert [e.reward for e in suite.examples] == [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    tree = ET.parse(pytester.path / "junit.xml")
+    statuses = {
+        c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")}[
+            "synalinks_status"
+        ]
+        for c in tree.iter("testcase")
+    }
+    assert statuses["test_sums[s03]"] == "failed"
+    assert sum(1 for s in statuses.values() if s == "passed") == 7
