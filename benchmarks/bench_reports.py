@@ -66,7 +66,13 @@ else:
         compare.write(c, out / f"compare.{fmt}", fmt)
     elapsed = time.perf_counter() - t0
     sizes = {}
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb():
+    # VmHWM: this process image's peak (ru_maxrss would include the pre-exec parent).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mb()
 print(json.dumps({"seconds": elapsed, "peak_rss_mb": rss, "sizes": sizes}))
 """
 
