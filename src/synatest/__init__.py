@@ -41,19 +41,23 @@ _LAZY: dict[str, str] = {
     "NumericMatch": "synatest.rewards",
     "ProgramSpec": "synatest.programs",
     "RegexMatch": "synatest.rewards",
+    "ReportError": "synatest.errors",
     "SchemaLM": "synatest.doubles.schema",
     "ScriptedLM": "synatest.doubles.scripted",
     "Scrubber": "synatest.cassettes.normalize",
     "ToolCall": "synatest.doubles.replies",
     "Trace": "synatest.trace",
     "assert_reward": "synatest.assertions",
+    "compare_runs": "synatest.reports.compare",
     "load_dataset": "synatest.datasets",
+    "load_report": "synatest.reports.json_report",
     "parametrize_dataset": "synatest.datasets",
     "program": "synatest.programs",
     "register_scrubber": "synatest.cassettes.normalize",
     "strategies": "synatest.strategies",
     "tool_call": "synatest.doubles.replies",
     "use_lm": "synatest.doubles.base",
+    "write_reports": "synatest.reports",
 }
 
 __all__ = [
@@ -72,6 +76,7 @@ __all__ = [
     "NumericMatch",
     "ProgramSpec",
     "RegexMatch",
+    "ReportError",
     "Router",
     "SchemaLM",
     "SchemaMismatch",
@@ -85,13 +90,16 @@ __all__ = [
     "UnusedReplies",
     "__version__",
     "assert_reward",
+    "compare_runs",
     "load_dataset",
+    "load_report",
     "parametrize_dataset",
     "program",
     "register_scrubber",
     "strategies",
     "tool_call",
     "use_lm",
+    "write_reports",
 ]
 
 

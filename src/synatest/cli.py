@@ -11,7 +11,8 @@ from synatest import __version__
 # Subcommand name -> function adding its parser; later features register here.
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
-import synatest.cli_cassettes  # noqa: E402,F401  (registers `synatest cassettes`)
+# Subcommands register themselves in SUBCOMMANDS on import (one line each).
+from synatest import cli_cassettes, cli_report  # noqa: E402, F401
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,4 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run as `python -m synatest.cli`: use the imported module, where the
+    # subcommands registered themselves, not this `__main__` copy.
+    from synatest.cli import main as _main
+
+    sys.exit(_main())

@@ -18,6 +18,7 @@ __all__ = [
     "DatasetError",
     "InvalidReply",
     "LMCallFailed",
+    "ReportError",
     "SchemaMismatch",
     "ScriptExhausted",
     "SynatestError",
@@ -69,3 +70,7 @@ class CassetteError(Exception):
 
 class DatasetError(ValueError):
     """A dataset row that cannot be turned into the requested DataModels."""
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read (missing, not JSON, not a synatest report)."""

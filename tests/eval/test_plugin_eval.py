@@ -92,7 +92,14 @@ def test_eval_records_rewards_and_writes_the_report(pytester: pytest.Pytester) -
     assert (last["reward"], last["passed"], last["error"]) == (0.0, False, None)
     assert [g["name"] for g in suite["gates"]] == ["threshold", "max_error_rate"]
     # Written atomically: no temp file left behind.
-    assert sorted(p.name for p in (pytester.path / "reports").iterdir()) == ["report.json"]
+    # report.json from eval mode, the other renderings from the reports plugin.
+    assert sorted(p.name for p in (pytester.path / "reports").iterdir()) == [
+        "examples.csv",
+        "examples.jsonl",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
 
 
 def test_suite_under_threshold_fails_the_session_though_every_test_passed(
