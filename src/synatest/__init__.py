@@ -32,8 +32,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # is listed in __all__ too.
 _LAZY: dict[str, str] = {
     "FunctionLM": "synatest.doubles.function",
+    "HashEmbeddings": "synatest.doubles.embeddings",
+    "ProgramSpec": "synatest.programs",
+    "SchemaLM": "synatest.doubles.schema",
+    "ScriptedLM": "synatest.doubles.scripted",
     "ToolCall": "synatest.doubles.replies",
+    "Trace": "synatest.trace",
+    "program": "synatest.programs",
+    "strategies": "synatest.strategies",
     "tool_call": "synatest.doubles.replies",
+    "use_lm": "synatest.doubles.base",
 }
 
 __all__ = [
@@ -41,17 +49,25 @@ __all__ = [
     "CassetteMiss",
     "DatasetError",
     "FunctionLM",
+    "HashEmbeddings",
     "LMCallFailed",
     "LMRequest",
+    "ProgramSpec",
     "Router",
+    "SchemaLM",
     "SchemaMismatch",
     "ScriptExhausted",
+    "ScriptedLM",
     "SynatestError",
     "ToolCall",
+    "Trace",
     "UnservedLMCall",
     "UnusedReplies",
     "__version__",
+    "program",
+    "strategies",
     "tool_call",
+    "use_lm",
 ]
 
 

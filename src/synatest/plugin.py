@@ -17,7 +17,7 @@ from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, 
 
 # Feature plugins (options, markers, fixtures, hooks of one capability each),
 # registered with this one. Each must stay light to import.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["synatest._plugin_doubles"]
 
 _EARLY_ENV: list[_env.HermeticEnv] = []
 

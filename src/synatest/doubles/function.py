@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from synatest.doubles.replies import ReplyFn, to_response
+from synatest.doubles.base import Double
+from synatest.doubles.replies import ReplyFn, resolve, to_response
+from synatest.doubles.strict import check_reply
 from synatest.interception import CallNext, LMRequest
 
 
-class FunctionLM:
+class FunctionLM(Double):
     """A double whose every reply is ``fn(request)``.
 
     ``fn`` receives the :class:`~synatest.LMRequest` and returns any reply (dict,
@@ -17,12 +19,18 @@ class FunctionLM:
 
     Args:
         fn: the reply function.
-        kinds: request kinds it answers (default: completions only).
+        kinds: request kinds it answers (default: completions only; use
+            ``("embedding",)`` with ``fn`` returning one vector per input text).
+        strict: check structured replies against the requested schema (default
+            True; raises :class:`~synatest.SchemaMismatch`).
     """
 
-    def __init__(self, fn: ReplyFn, *, kinds: tuple[str, ...] = ("completion",)) -> None:
+    def __init__(
+        self, fn: ReplyFn, *, kinds: tuple[str, ...] = ("completion",), strict: bool = True
+    ) -> None:
         self.fn = fn
         self.kinds = kinds
+        self.strict = strict
         self.calls: list[LMRequest] = []
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
@@ -32,4 +40,10 @@ class FunctionLM:
         if reply is NotImplemented:
             return await call_next(request)
         self.calls.append(request)
+        reply = resolve(reply, request)
+        if self.strict:
+            check_reply(reply, request, source="FunctionLM")
         return to_response(reply, request)
+
+    def fresh(self) -> FunctionLM:
+        return FunctionLM(self.fn, kinds=self.kinds, strict=self.strict)
