@@ -1,0 +1,202 @@
+"""Suite gates: each one parsed from its flag, ``.fails(suite)`` -> message or None.
+
+A gate judges a whole :class:`~synatest.eval.results.SuiteResult` (its examples,
+mean and errors). :func:`gates_for` builds a suite's gates from a
+:class:`GatePolicy` (the flags of the run plus the suite's marker), and
+:func:`synatest.eval.scoring.score_suite` runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from synatest.eval.results import GateResult, RunReport, SuiteResult
+from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison
+
+DEFAULT_ALPHA = 0.05
+MAX_LISTED = 10  # example ids named in a message; details keep them all
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _ids(ids: list[str]) -> str:
+    shown = ", ".join(ids[:MAX_LISTED])
+    more = len(ids) - MAX_LISTED
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+class Gate(Protocol):
+    name: str
+
+    def fails(self, suite: SuiteResult) -> str | None: ...
+
+    def check(self, suite: SuiteResult) -> GateResult: ...
+
+
+@dataclass
+class ThresholdGate:
+    """Fails when the suite's per-example mean reward is under ``threshold``."""
+
+    threshold: float
+    name: str = "threshold"
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        if suite.mean is None:
+            return (
+                f"no example produced a reward ({suite.n} collected, {suite.errors} errored), "
+                f"so the threshold {self.threshold:g} cannot be met"
+            )
+        if suite.mean < self.threshold - EPSILON:
+            return (
+                f"mean reward {suite.mean:.3f} is under the threshold {self.threshold:g} "
+                f"(95% CI {_fmt(suite.ci_low)}-{_fmt(suite.ci_high)}, "
+                f"{suite.passes}/{suite.n} examples passed)"
+            )
+        return None
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        message = self.fails(suite)
+        return GateResult(
+            name=self.name,
+            passed=message is None,
+            message=message,
+            details={"threshold": self.threshold, "mean": suite.mean},
+        )
+
+
+@dataclass
+class MaxErrorRateGate:
+    """Fails when more than ``max_rate`` of the suite's examples errored."""
+
+    max_rate: float = 0.0
+    name: str = "max_error_rate"
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        if suite.n == 0 or suite.errors == 0:
+            return None
+        rate = suite.errors / suite.n
+        if rate > self.max_rate + EPSILON:
+            errored = [e.id for e in suite.examples if e.error is not None]
+            first = next((e.error for e in suite.examples if e.error), "")
+            return (
+                f"{suite.errors}/{suite.n} examples errored ({rate:.1%} > the allowed "
+                f"{self.max_rate:.1%}, --synalinks-max-error-rate): {_ids(errored)}; "
+                f"first error: {first}"
+            )
+        return None
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        message = self.fails(suite)
+        return GateResult(
+            name=self.name,
+            passed=message is None,
+            message=message,
+            details={
+                "max_error_rate": self.max_rate,
+                "errors": suite.errors,
+                "n": suite.n,
+            },
+        )
+
+
+@dataclass
+class RegressionGate:
+    """Fails on a real drop against a baseline run, compared example by example.
+
+    Fails when the mean reward on the examples both runs scored dropped by more
+    than ``delta`` AND the drop is significant: an exact one-sided sign test
+    (McNemar's exact test for 0/1 rewards) on the examples that changed gives
+    p < ``alpha``. Noise alone (as many examples up as down) never fails it.
+    """
+
+    baseline: SuiteResult | None
+    delta: float = 0.0
+    alpha: float = DEFAULT_ALPHA
+    name: str = "regression"
+
+    def compare(self, suite: SuiteResult) -> PairedComparison | None:
+        if self.baseline is None:
+            return None
+        before = {e.id: e.reward for e in self.baseline.examples}
+        now = {e.id: e.reward for e in suite.examples}
+        return paired_comparison(before, now)
+
+    def _message(self, suite: SuiteResult, cmp: PairedComparison | None) -> str | None:
+        if cmp is None or cmp.paired == 0:
+            return None
+        if cmp.drop > self.delta + EPSILON and cmp.p_value < self.alpha:
+            return (
+                f"mean reward dropped by {cmp.drop:.3f} against the baseline "
+                f"({_fmt(cmp.baseline_mean)} -> {_fmt(cmp.current_mean)} on {cmp.paired} "
+                f"paired examples; allowed drop {self.delta:g}; p={cmp.p_value:.4f} < "
+                f"{self.alpha:g}, exact sign test). {len(cmp.worse)} got worse: "
+                f"{_ids(cmp.worse)}; {len(cmp.better)} got better"
+                + (f": {_ids(cmp.better)}" if cmp.better else "")
+            )
+        return None
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        return self._message(suite, self.compare(suite))
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        cmp = self.compare(suite)
+        message = self._message(suite, cmp)
+        details: dict[str, object] = {"delta": self.delta, "alpha": self.alpha}
+        if cmp is None:
+            details["note"] = f"suite {suite.name!r} is not in the baseline run"
+        else:
+            details.update(cmp.as_dict())
+            if cmp.paired == 0:
+                details["note"] = "no example was scored in both runs"
+        return GateResult(name=self.name, passed=message is None, message=message, details=details)
+
+
+@dataclass
+class GatePolicy:
+    """The gating settings of a run: from flags (and, for ``threshold``, the marker)."""
+
+    threshold: float | None = None
+    baseline: RunReport | None = None
+    fail_regression: float = 0.0  # allowed drop; the gate runs whenever there is a baseline
+    alpha: float = DEFAULT_ALPHA
+    max_error_rate: float = 0.0
+
+    def gates_for(self, suite_name: str, threshold: float | None = None) -> list[Gate]:
+        gates: list[Gate] = []
+        limit = threshold if threshold is not None else self.threshold
+        if limit is not None:
+            gates.append(ThresholdGate(limit))
+        if self.baseline is not None:
+            base = next((s for s in self.baseline.suites if s.name == suite_name), None)
+            gates.append(RegressionGate(base, delta=self.fail_regression, alpha=self.alpha))
+        gates.append(MaxErrorRateGate(self.max_error_rate))
+        return gates
+
+
+# -- flag parsing (argparse types: a ValueError becomes a usage error) ---------------
+
+
+def parse_fraction(raw: str) -> float:
+    """A number in [0, 1], written ``0.05`` or ``5%``."""
+    text = str(raw).strip()
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number such as 0.05 or 5%, got {raw!r}"
+        ) from None
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
+    return value
+
+
+def parse_alpha(raw: str) -> float:
+    value = parse_fraction(raw)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"the significance level must be between 0 and 1, got {raw!r}")
+    return value
