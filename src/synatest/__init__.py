@@ -38,9 +38,12 @@ _LAZY: dict[str, str] = {
     "ScriptedLM": "synatest.doubles.scripted",
     "ToolCall": "synatest.doubles.replies",
     "Trace": "synatest.trace",
+    "TrainConfig": "synatest.train.core",
+    "TrainResult": "synatest.train.core",
     "program": "synatest.programs",
     "strategies": "synatest.strategies",
     "tool_call": "synatest.doubles.replies",
+    "train_program": "synatest.train.core",
     "use_lm": "synatest.doubles.base",
 }
 
@@ -61,12 +64,15 @@ __all__ = [
     "SynatestError",
     "ToolCall",
     "Trace",
+    "TrainConfig",
+    "TrainResult",
     "UnservedLMCall",
     "UnusedReplies",
     "__version__",
     "program",
     "strategies",
     "tool_call",
+    "train_program",
     "use_lm",
 ]
 

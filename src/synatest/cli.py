@@ -11,6 +11,8 @@ from synatest import __version__
 # Subcommand name -> function adding its parser; later features register here.
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
+from synatest import cli_train  # noqa: E402, F401
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

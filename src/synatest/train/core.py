@@ -58,6 +58,8 @@ class TrainConfig:
         suite: the suite's name (names the default output directory).
         threshold: the gate: mean reward the program must reach.
         optimizer: ``"random_few_shot"`` (default) or ``"omega"``.
+        pass_at: an example passes (for "flipped" examples) when its reward is at
+            least this (default 1.0, as eval suites).
         epochs: at most this many epochs (default 5).
         until_pass: stop as soon as the gate passes on validation (default True).
         max_calls: stop once this many LM/embedding calls were made (default: no limit).
@@ -78,6 +80,7 @@ class TrainConfig:
     suite: str
     threshold: float
     optimizer: str = "random_few_shot"
+    pass_at: float = 1.0
     epochs: int = DEFAULT_EPOCHS
     until_pass: bool = True
     max_calls: int | None = None
@@ -513,7 +516,7 @@ async def train_program(
         program.compile(reward=reward, optimizer=optimizer)
         reward_name = _reward_name(reward)
 
-        async def evaluate(split_name: str, xs: Any, ys: Any, split_ids: list[str]) -> SuiteResult:
+        async def evaluate(xs: Any, ys: Any, split_ids: list[str]) -> SuiteResult:
             return await evaluate_split(
                 program,
                 xs,
@@ -522,14 +525,14 @@ async def train_program(
                 suite=config.suite,
                 threshold=config.threshold,
                 reward_name=reward_name,
-                split=split_name,
+                pass_at=config.pass_at,
                 batch_size=config.eval_batch_size,
             )
 
         variables_before = trainable_state(program)
         if checkpoint is None:
-            validation_before = await evaluate("validation", x_val, y_val, val_ids)
-            before = await evaluate("test", x_test, y_test, test_ids)
+            validation_before = await evaluate(x_val, y_val, val_ids)
+            before = await evaluate(x_test, y_test, test_ids)
             run.baseline = {
                 "validation": validation_before.model_dump(mode="json"),
                 "test": before.model_dump(mode="json"),
@@ -589,7 +592,7 @@ async def train_program(
                 run.in_fit = False
 
         load_trainable_state(program, run.best_state)
-        after = await evaluate("test", x_test, y_test, test_ids)
+        after = await evaluate(x_test, y_test, test_ids)
         save_program(program, run.program_path)
         run.write_checkpoint(split, run.history[-1].epoch if run.history else 0)
         return TrainResult(
