@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["data_models", "from_schema", "json_values"]
@@ -57,10 +58,29 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def from_schema(schema: dict[str, Any] | bool, *, root: dict[str, Any] | None = None) -> Any:
-    """A hypothesis strategy of JSON values valid for ``schema``."""
-    root = root if root is not None else (schema if isinstance(schema, dict) else {})
-    return _strategy(schema, root, 0)
+@dataclass(frozen=True)
+class _Ctx:
+    root: dict[str, Any]
+    readable: bool
+
+
+def from_schema(
+    schema: dict[str, Any] | bool,
+    *,
+    root: dict[str, Any] | None = None,
+    readable: bool = False,
+) -> Any:
+    """A hypothesis strategy of JSON values valid for ``schema``.
+
+    Args:
+        schema: the JSON schema.
+        root: the document ``$ref`` resolves against (default: ``schema``).
+        readable: draw unbounded strings from printable ASCII words instead of any
+            Unicode (what :class:`~synatest.SchemaLM` does, so traces stay legible).
+    """
+    if root is None:
+        root = schema if isinstance(schema, dict) else {}
+    return _strategy(schema, _Ctx(root=root, readable=readable), 0)
 
 
 def json_values(max_leaves: int = 5) -> Any:
@@ -78,7 +98,7 @@ def json_values(max_leaves: int = 5) -> Any:
     )
 
 
-def _strategy(schema: dict[str, Any] | bool, root: dict[str, Any], depth: int) -> Any:
+def _strategy(schema: dict[str, Any] | bool, ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     if schema is True or schema == {}:
@@ -90,10 +110,10 @@ def _strategy(schema: dict[str, Any] | bool, root: dict[str, Any], depth: int) -
     if "$ref" in schema:
         if depth >= MAX_DEPTH:
             return st.nothing()
-        target = _resolve(schema["$ref"], root)
+        target = _resolve(schema["$ref"], ctx.root)
         rest = {k: v for k, v in schema.items() if k != "$ref"}
         merged = {**target, **{k: v for k, v in rest.items() if k not in ("description",)}}
-        return _strategy(merged, root, depth + 1)
+        return _strategy(merged, ctx, depth + 1)
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
@@ -101,13 +121,13 @@ def _strategy(schema: dict[str, Any] | bool, root: dict[str, Any], depth: int) -
     for key in ("anyOf", "oneOf"):
         if key in schema:
             base = {k: v for k, v in schema.items() if k not in (key, "default")}
-            options = [_strategy({**base, **sub}, root, depth) for sub in schema[key]]
+            options = [_strategy({**base, **sub}, ctx, depth) for sub in schema[key]]
             return st.one_of(*options)
     if "allOf" in schema:
         merged = {k: v for k, v in schema.items() if k != "allOf"}
         for sub in schema["allOf"]:
-            merged.update(_resolve(sub["$ref"], root) if "$ref" in sub else sub)
-        return _strategy(merged, root, depth + 1)
+            merged.update(_resolve(sub["$ref"], ctx.root) if "$ref" in sub else sub)
+        return _strategy(merged, ctx, depth + 1)
     kind = schema.get("type")
     if kind is None:
         if "properties" in schema:
@@ -117,11 +137,11 @@ def _strategy(schema: dict[str, Any] | bool, root: dict[str, Any], depth: int) -
         else:
             return json_values()
     if isinstance(kind, list):
-        return st.one_of(*(_strategy({**schema, "type": k}, root, depth) for k in kind))
+        return st.one_of(*(_strategy({**schema, "type": k}, ctx, depth) for k in kind))
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise UnsupportedSchema(f"unknown JSON schema type {kind!r}")
-    return builder(schema, root, depth)
+    return builder(schema, ctx, depth)
 
 
 _FORMATS = {
@@ -134,7 +154,7 @@ _FORMATS = {
 }
 
 
-def _string(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _string(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     fmt = schema.get("format")
@@ -145,7 +165,10 @@ def _string(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
     min_size = int(schema.get("minLength", 0))
     max_size = schema.get("maxLength")
     max_size = int(max_size) if max_size is not None else max(min_size, DEFAULT_MAX_TEXT)
-    alphabet = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+    if ctx.readable:
+        alphabet = st.sampled_from("abcdefghijklmnopqrstuvwxyz     ABCDEFGHIJ0123456789.,")
+    else:
+        alphabet = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
     return st.text(alphabet=alphabet, min_size=min_size, max_size=max_size)
 
 
@@ -159,7 +182,7 @@ def _bounds(schema: dict[str, Any]) -> tuple[Any, Any, bool, bool]:
     return low, high, exclude_low, exclude_high
 
 
-def _integer(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _integer(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     import math
 
     from hypothesis import strategies as st
@@ -178,7 +201,7 @@ def _integer(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
     return values
 
 
-def _number(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _number(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     low, high, exclude_low, exclude_high = _bounds(schema)
@@ -192,30 +215,30 @@ def _number(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
     )
 
 
-def _boolean(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _boolean(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     return st.booleans()
 
 
-def _null(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _null(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     return st.none()
 
 
-def _array(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _array(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     min_size = int(schema.get("minItems", 0))
     max_size = schema.get("maxItems")
     max_size = int(max_size) if max_size is not None else max(min_size, DEFAULT_MAX_ITEMS)
     if "prefixItems" in schema:
-        return st.tuples(*(_strategy(s, root, depth + 1) for s in schema["prefixItems"])).map(list)
+        return st.tuples(*(_strategy(s, ctx, depth + 1) for s in schema["prefixItems"])).map(list)
     items = schema.get("items", {})
     if depth >= MAX_DEPTH and min_size == 0:
         return st.just([])
-    element = _strategy(items, root, depth + 1)
+    element = _strategy(items, ctx, depth + 1)
     if schema.get("uniqueItems"):
         return st.lists(
             element,
@@ -226,7 +249,7 @@ def _array(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
     return st.lists(element, min_size=min_size, max_size=max_size)
 
 
-def _object(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
+def _object(schema: dict[str, Any], ctx: _Ctx, depth: int) -> Any:
     from hypothesis import strategies as st
 
     properties: dict[str, Any] = schema.get("properties", {})
@@ -236,12 +259,12 @@ def _object(schema: dict[str, Any], root: dict[str, Any], depth: int) -> Any:
     if not properties:
         if isinstance(extra, dict):
             return st.dictionaries(
-                st.text(max_size=8), _strategy(extra, root, depth + 1), max_size=3
+                st.text(max_size=8), _strategy(extra, ctx, depth + 1), max_size=3
             )
         return st.dictionaries(st.text(max_size=8), json_values(3), max_size=3)
     fixed = st.fixed_dictionaries(
-        {name: _strategy(properties[name], root, depth + 1) for name in required},
-        optional={name: _strategy(properties[name], root, depth + 1) for name in optional}
+        {name: _strategy(properties[name], ctx, depth + 1) for name in required},
+        optional={name: _strategy(properties[name], ctx, depth + 1) for name in optional}
         if depth < MAX_DEPTH
         else {},
     )

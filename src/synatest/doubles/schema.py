@@ -94,7 +94,7 @@ class SchemaLM(Double):
         if strategy is None:
             from synatest.strategies import from_schema
 
-            strategy = self._strategies[key] = from_schema(schema)
+            strategy = self._strategies[key] = from_schema(schema, readable=True)
         return strategy
 
     def _seed_for(self, request: LMRequest, extra: str = "") -> int:

@@ -342,6 +342,15 @@ class ScriptedLM(Double):
         ]
         if request.test_id:
             lines.append(f"  test: {request.test_id}")
+        retried = self._retry_of(request)
+        if retried is not None:
+            lines.append(
+                f"  This request repeats call #{retried} (same messages): Synalinks retries "
+                "a call when handling its reply failed (a provider error, or a warning "
+                "turned into an error by filterwarnings). To see that error run pytest "
+                "with -W 'always:Error occured:UserWarning'; to script a retry, queue one "
+                "reply per attempt."
+            )
         for rule in self.rules:
             state = "used up" if rule.exhausted else "does not match"
             lines.append(f"  rule {rule.describe()}: {state}")
@@ -354,6 +363,13 @@ class ScriptedLM(Double):
             "ScriptedLM(passthrough=True) lets other doubles or cassettes answer instead."
         )
         return "\n".join(lines)
+
+    def _retry_of(self, request: LMRequest) -> int | None:
+        messages = request.kwargs.get("messages")
+        for index, call in enumerate(self.calls, 1):
+            if messages is not None and call.request.kwargs.get("messages") is messages:
+                return index
+        return None
 
     def unused(self) -> list[str]:
         """What the script still expects: leftover queued replies and counted rules."""
