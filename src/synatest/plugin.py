@@ -17,7 +17,11 @@ from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, 
 
 # Feature plugins (options, markers, fixtures, hooks of one capability each),
 # registered with this one. Each must stay light to import.
-pytest_plugins: list[str] = ["synatest._plugin_doubles", "synatest._plugin_train"]
+pytest_plugins: list[str] = [
+    "synatest._plugin_doubles",
+    "synatest._plugin_eval",
+    "synatest._plugin_train",
+]
 
 _EARLY_ENV: list[_env.HermeticEnv] = []
 

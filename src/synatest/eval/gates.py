@@ -181,22 +181,26 @@ class GatePolicy:
 # -- flag parsing (argparse types: a ValueError becomes a usage error) ---------------
 
 
+class FlagValueError(argparse.ArgumentTypeError, ValueError):
+    """A bad flag or ini value: argparse shows the message; ini parsing catches ValueError."""
+
+
 def parse_fraction(raw: str) -> float:
     """A number in [0, 1], written ``0.05`` or ``5%``."""
     text = str(raw).strip()
     try:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
+        raise FlagValueError(
             f"expected a number such as 0.05 or 5%, got {raw!r}"
         ) from None
     if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
+        raise FlagValueError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
     return value
 
 
 def parse_alpha(raw: str) -> float:
     value = parse_fraction(raw)
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"the significance level must be between 0 and 1, got {raw!r}")
+        raise FlagValueError(f"the significance level must be between 0 and 1, got {raw!r}")
     return value

@@ -1,0 +1,650 @@
+"""The eval-mode session: suites registry, per-example recording, gates, report.
+
+Kept in ``config.stash[EVAL_KEY]`` (:func:`get_eval_session`); every hook of
+``synatest._plugin_eval`` is one call into it. Imports nothing heavy: Synalinks is
+imported only to resolve rewards, in ``--synalinks-eval`` runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synatest import options
+from synatest.datasets import DATASET_ATTR, EXAMPLE_MARKER, Dataset
+from synatest.errors import LMCallFailed
+from synatest.eval.gates import DEFAULT_ALPHA, GatePolicy, parse_alpha, parse_fraction
+from synatest.eval.io import BaselineError, load_report, save_report
+from synatest.eval.results import ExampleResult, RunReport, SuiteResult, Usage
+from synatest.eval.scoring import score_suite
+from synatest.eval.xdist import PAYLOAD_KEY, merge_payloads, worker_payload
+from synatest.interception import CallNext, LMRequest
+from synatest.session import ROUTER_KEY, get_session
+
+EVAL_MARKER = "synalinks_eval"
+MARKER_ARGS = ("suite", "reward", "threshold", "pass_at")
+DEFAULT_REPORT_DIR = "reports"
+DEFAULT_BASELINE = "synatest-baseline.json"
+REPORT_FILE = "report.json"
+
+MARKERS = {
+    EVAL_MARKER: (
+        f"{EVAL_MARKER}(suite=None, reward='exact_match', threshold=None, pass_at=1.0): "
+        "an evaluation example; the test returns the program's prediction. Skipped unless "
+        "pytest runs with --synalinks-eval"
+    ),
+    EXAMPLE_MARKER: (
+        f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "
+        "from (set by synatest.parametrize_dataset)"
+    ),
+}
+
+EVAL_KEY = pytest.StashKey["EvalSession"]()
+_TOLERATED_KEY = pytest.StashKey[str]()
+
+
+options.group(
+    "eval",
+    [
+        options.Option(
+            "eval",
+            "run the evaluation suites (tests marked synalinks_eval): record each example's "
+            "reward and gate every suite",
+            flag=True,
+        ),
+        options.Option(
+            "report-dir",
+            "directory of the eval reports (report.json, ...)",
+            default=DEFAULT_REPORT_DIR,
+            metavar="DIR",
+        ),
+        options.Option(
+            "baseline",
+            "a saved run (baseline or report.json) to compare each suite with, example by "
+            "example; a significant drop fails the suite",
+            metavar="PATH",
+        ),
+        options.Option(
+            "save-baseline",
+            f"save this run as a baseline (default path: {DEFAULT_BASELINE}; write "
+            "--synalinks-save-baseline=PATH)",
+            metavar="PATH",
+            nargs="?",
+            const="",
+            ini=False,
+        ),
+        options.Option(
+            "fail-regression",
+            "allowed drop of a suite's mean reward against the baseline (0.05 or 5%%); "
+            "a larger drop fails only when significant",
+            metavar="DELTA",
+            type=parse_fraction,
+        ),
+        options.Option(
+            "max-error-rate",
+            "fraction of a suite's examples allowed to fail with an LM error (those "
+            "examples then report as xfailed and the suite gate decides)",
+            default=0.0,
+            metavar="RATE",
+            type=parse_fraction,
+        ),
+        options.Option(
+            "regression-alpha",
+            "significance level of the regression gate's one-sided exact sign test",
+            default=DEFAULT_ALPHA,
+            metavar="ALPHA",
+            type=parse_alpha,
+        ),
+    ],
+)
+
+
+# -- rewards -----------------------------------------------------------------------
+
+
+def reward_name(reward: Any) -> str:
+    """A reward's name for reports, computed without importing Synalinks."""
+    if reward is None:
+        return "exact_match"
+    if isinstance(reward, str):
+        return reward
+    if inspect.isclass(reward):
+        return reward.__name__
+    name = getattr(reward, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(getattr(reward, "__name__", type(reward).__name__))
+
+
+def resolve_reward(reward: Any) -> Any:
+    """A Synalinks ``Reward`` from a marker's ``reward=``.
+
+    Accepts None (``ExactMatch``), a name (Synalinks' ``rewards.get`` names, or a
+    synatest reward class name such as ``"NumericMatch"``), a ``Reward`` class or
+    instance, or an ``async def fn(y_true, y_pred)``.
+    """
+    import synalinks
+
+    from synatest import rewards as synatest_rewards
+
+    if reward is None:
+        return synalinks.rewards.ExactMatch()
+    if isinstance(reward, str):
+        ours = getattr(synatest_rewards, reward, None)
+        if inspect.isclass(ours) and issubclass(ours, synalinks.rewards.Reward):
+            return ours()
+        try:
+            found = synalinks.rewards.get(reward)
+        except ValueError:
+            found = None
+        if found is None:
+            raise ValueError(
+                f"unknown reward {reward!r}: use a Synalinks reward name ('ExactMatch', "
+                f"'CosineSimilarity', ...), a synatest reward ({', '.join(synatest_rewards.__all__)}), "
+                "a Reward instance or an `async def reward(y_true, y_pred)`"
+            )
+        return found
+    if inspect.isclass(reward) and issubclass(reward, synalinks.rewards.Reward):
+        return reward()
+    if isinstance(reward, synalinks.rewards.Reward):
+        return reward
+    if callable(reward):
+        if not inspect.iscoroutinefunction(reward):
+            raise ValueError(
+                f"reward function {reward_name(reward)!r} must be declared `async def "
+                f"{reward_name(reward)}(y_true, y_pred)` (Synalinks awaits rewards)"
+            )
+        return synalinks.rewards.RewardFunctionWrapper(fn=reward, name=reward_name(reward))
+    raise ValueError(f"cannot use {reward!r} as a reward")
+
+
+# -- the suites registry -------------------------------------------------------------
+
+
+@dataclass
+class SuiteSpec:
+    """One evaluation suite as collected: its marker settings and its test items."""
+
+    name: str
+    reward: Any = None  # as written in the marker
+    threshold: float | None = None
+    pass_at: float = 1.0
+    marker_kwargs: dict[str, Any] = field(default_factory=dict)
+    dataset: Dataset | None = None
+    items: list[pytest.Item] = field(default_factory=list)
+    resolved_reward: Any = None  # the Synalinks Reward, once resolved
+
+    @property
+    def reward_name(self) -> str:
+        return reward_name(self.reward)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {"reward": self.reward_name, "threshold": self.threshold, "pass_at": self.pass_at}
+
+
+def _marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
+    where = f"@pytest.mark.{EVAL_MARKER} on {item.nodeid}"
+    if marker.args:
+        raise pytest.UsageError(f"{where}: pass keyword arguments ({', '.join(MARKER_ARGS)})")
+    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGS))
+    if unknown:
+        raise pytest.UsageError(
+            f"{where}: unknown argument(s) {', '.join(unknown)}; expected {', '.join(MARKER_ARGS)}"
+        )
+    settings = dict(marker.kwargs)
+    function = getattr(item, "originalname", None) or item.name
+    suite = settings.get("suite", function)
+    if not isinstance(suite, str) or not suite:
+        raise pytest.UsageError(f"{where}: suite= must be a non-empty string, got {suite!r}")
+    settings["suite"] = suite
+    for key in ("threshold", "pass_at"):
+        value = settings.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise pytest.UsageError(f"{where}: {key}= must be a number, got {value!r}")
+    return settings
+
+
+def example_id(item: pytest.Item) -> str:
+    marker = item.get_closest_marker(EXAMPLE_MARKER)
+    if marker is not None and marker.args:
+        return str(marker.args[0])
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        return str(callspec.id)
+    return item.name
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-friendly view of an input, expected output or prediction."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    get_json = getattr(value, "get_json", None)
+    if callable(get_json):
+        return get_json()
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return repr(value)
+
+
+class UsageMeter:
+    """A router layer counting an example's LM calls, tokens and cost."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.models: set[str] = set()
+
+    async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
+        self.models.add(request.model)
+        try:
+            response = await call_next(request)
+        finally:
+            self.usage = self.usage + Usage(calls=1)
+        usage = getattr(response, "usage", None)
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+        self.usage = self.usage + Usage(
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost=float(cost or 0.0),
+        )
+        return response
+
+
+def _capturing(func: Callable[..., Any], box: dict[str, Any]) -> Callable[..., Any]:
+    """``func`` storing its return value in ``box`` and returning None (as tests must)."""
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def run_async(*args: Any, **kwargs: Any) -> None:
+            box["value"] = await func(*args, **kwargs)
+
+        return run_async
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> None:
+        box["value"] = func(*args, **kwargs)
+
+    return run
+
+
+def _describe_error(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class EvalSession:
+    """Eval mode of one pytest session (an xdist worker's share, or the controller)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.enabled: bool = bool(options.value(config, "eval"))
+        self.is_worker = hasattr(config, "workerinput")
+        base = Path(config.invocation_params.dir)
+        self.report_dir = base / str(options.value(config, "report-dir") or DEFAULT_REPORT_DIR)
+        save = options.value(config, "save-baseline")
+        self.save_baseline: Path | None = None if save is None else base / (save or DEFAULT_BASELINE)
+        baseline = options.value(config, "baseline")
+        self.baseline_path: Path | None = None if baseline is None else base / str(baseline)
+        self.policy = GatePolicy(
+            fail_regression=options.value(config, "fail-regression") or 0.0,
+            alpha=float(options.value(config, "regression-alpha")),
+            max_error_rate=float(options.value(config, "max-error-rate")),
+        )
+        self._fail_regression_given = options.value(config, "fail-regression") is not None
+        self.suites: dict[str, SuiteSpec] = {}
+        self.results: list[tuple[int, ExampleResult]] = []
+        self.worker_payloads: list[dict[str, Any]] = []
+        self.models: set[str] = set()
+        self.order: dict[str, int] = {}
+        self.report: RunReport | None = None
+        self.report_path: Path | None = None
+        self.started = time.monotonic()
+
+    # -- configure ---------------------------------------------------------------------
+    def configure(self) -> None:
+        for line in MARKERS.values():
+            self.config.addinivalue_line("markers", line)
+        if not self.enabled:
+            given = [
+                opt.flag_name
+                for opt in options.GROUPS["eval"]
+                if opt.name in ("baseline", "save-baseline", "fail-regression")
+                and self.config.getoption(opt.dest, default=None) is not None
+            ]
+            if given:
+                raise pytest.UsageError(
+                    f"{', '.join(given)} only apply to evaluation runs: add --synalinks-eval"
+                )
+            return
+        if self.is_worker:
+            return  # the controller loads the baseline and runs the gates
+        if self.baseline_path is None and self._fail_regression_given:
+            default = Path(self.config.invocation_params.dir) / DEFAULT_BASELINE
+            if not default.is_file():
+                raise pytest.UsageError(
+                    f"--synalinks-fail-regression needs a baseline: pass --synalinks-baseline=PATH "
+                    f"(no baseline at the default {DEFAULT_BASELINE}; save one with "
+                    "--synalinks-save-baseline)"
+                )
+            self.baseline_path = default
+        if self.baseline_path is not None:
+            try:
+                self.policy.baseline = load_report(self.baseline_path)
+            except BaselineError as error:
+                raise pytest.UsageError(f"--synalinks-baseline: {error}") from None
+
+    # -- collection ----------------------------------------------------------------------
+    def collection_finish(self, items: list[pytest.Item]) -> None:
+        suites: dict[str, SuiteSpec] = {}
+        for index, item in enumerate(items):
+            marker = item.get_closest_marker(EVAL_MARKER)
+            if marker is None:
+                continue
+            settings = _marker_settings(item, marker)
+            name = settings["suite"]
+            spec = suites.get(name)
+            if spec is None:
+                spec = suites[name] = SuiteSpec(
+                    name=name,
+                    reward=settings.get("reward"),
+                    threshold=settings.get("threshold"),
+                    pass_at=float(settings.get("pass_at", 1.0)),
+                    marker_kwargs=settings,
+                )
+            else:
+                self._check_consistent(spec, settings, item)
+            spec.items.append(item)
+            dataset = getattr(getattr(item, "obj", None), DATASET_ATTR, None)
+            if isinstance(dataset, Dataset) and spec.dataset is None:
+                spec.dataset = dataset
+            self.order[item.nodeid] = index
+            if not self.enabled:
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"evaluation suite {name!r}: run `pytest --synalinks-eval` to "
+                        "evaluate it"
+                    )
+                )
+        self.suites = suites
+        if self.enabled:
+            for spec in suites.values():
+                try:
+                    spec.resolved_reward = resolve_reward(spec.reward)
+                except ValueError as error:
+                    raise pytest.UsageError(
+                        f"suite {spec.name!r} ({spec.items[0].nodeid}): {error}"
+                    ) from None
+
+    @staticmethod
+    def _check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Item) -> None:
+        first = spec.items[0].nodeid
+        for key, mine in (
+            ("reward", spec.reward_name),
+            ("threshold", spec.threshold),
+            ("pass_at", spec.pass_at),
+        ):
+            theirs: Any
+            if key == "reward":
+                theirs = reward_name(settings.get("reward"))
+            elif key == "pass_at":
+                theirs = float(settings.get("pass_at", 1.0))
+            else:
+                theirs = settings.get(key)
+            if theirs != mine:
+                raise pytest.UsageError(
+                    f"suite {spec.name!r} is declared with different {key}= values: {mine!r} "
+                    f"({first}) and {theirs!r} ({item.nodeid}); give every test of a suite "
+                    "the same settings"
+                )
+
+    def spec_of(self, item: pytest.Item) -> SuiteSpec | None:
+        marker = item.get_closest_marker(EVAL_MARKER)
+        if marker is None:
+            return None
+        name = marker.kwargs.get("suite") or getattr(item, "originalname", None) or item.name
+        return self.suites.get(name)
+
+    # -- running one example ------------------------------------------------------------------
+    def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:
+        spec = self.spec_of(item) if self.enabled else None
+        if spec is None:
+            return (yield)
+        box: dict[str, Any] = {}
+        original = item.obj
+        item.obj = _capturing(original, box)
+        meter = UsageMeter()
+        router = item.stash.get(ROUTER_KEY, None)
+        remove = router.use(meter, name="synatest-eval-usage", first=True) if router else None
+        started = time.perf_counter()
+        try:
+            outcome = yield
+        except BaseException as error:
+            # pytest.skip/xfail/exit and Ctrl-C are not example results; anything that
+            # fails the test (an exception, a harness error, pytest.fail) is an error.
+            if _is_failure(error):
+                self._record(item, spec, meter, started, prediction=None, reward=None, error=error)
+            raise
+        finally:
+            item.obj = original
+            if remove is not None:
+                remove()
+        prediction = box.get("value")
+        y_true = item.funcargs.get("y") if hasattr(item, "funcargs") else None
+        try:
+            value = get_session(self.config).loop.run(spec.resolved_reward(y_true, prediction))
+            reward = float(value)
+        except BaseException as error:
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            self._record(item, spec, meter, started, prediction, None, error, in_reward=True)
+            raise
+        self._record(item, spec, meter, started, prediction, reward, None)
+        return outcome
+
+    def _record(
+        self,
+        item: pytest.Item,
+        spec: SuiteSpec,
+        meter: UsageMeter,
+        started: float,
+        prediction: Any,
+        reward: float | None,
+        error: BaseException | None,
+        in_reward: bool = False,
+    ) -> None:
+        funcargs = getattr(item, "funcargs", {})
+        message = None
+        if error is not None:
+            message = _describe_error(error)
+            if in_reward:
+                message = f"computing reward {spec.reward_name!r}: {message}"
+            if isinstance(error, LMCallFailed) and self.policy.max_error_rate > 0:
+                item.stash[_TOLERATED_KEY] = message
+        self.models |= meter.models
+        result = ExampleResult(
+            id=example_id(item),
+            suite=spec.name,
+            nodeid=item.nodeid,
+            inputs=to_json(funcargs.get("x")),
+            expected=to_json(funcargs.get("y")),
+            prediction=to_json(prediction),
+            reward=reward,
+            passed=None if reward is None else reward >= spec.pass_at - 1e-9,
+            error=message,
+            duration_s=time.perf_counter() - started,
+            usage=meter.usage,
+        )
+        self.results.append((self.order.get(item.nodeid, len(self.order)), result))
+
+    def makereport(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """An LM error within --synalinks-max-error-rate reports as xfailed."""
+        if report.when != "call" or not report.failed:
+            return
+        tolerated = item.stash.get(_TOLERATED_KEY, None)
+        if tolerated is not None:
+            report.outcome = "skipped"
+            report.wasxfail = (  # type: ignore[attr-defined]
+                f"LM error counted against --synalinks-max-error-rate "
+                f"{self.policy.max_error_rate:g}: {tolerated}"
+            )
+
+    # -- end of session --------------------------------------------------------------------
+    def add_worker_output(self, workeroutput: dict[str, Any]) -> None:
+        payload = workeroutput.get(PAYLOAD_KEY)
+        if payload is not None:
+            self.worker_payloads.append(payload)
+
+    def build_report(self) -> RunReport:
+        results = list(self.results)
+        specs = {name: spec.as_payload() for name, spec in self.suites.items()}
+        if self.worker_payloads:
+            merged, worker_specs = merge_payloads(self.worker_payloads)
+            results = sorted(results + merged, key=lambda pair: pair[0])
+            for name, spec in worker_specs.items():
+                specs.setdefault(name, spec)
+        by_suite: dict[str, list[ExampleResult]] = {}
+        for _, result in sorted(results, key=lambda pair: pair[0]):
+            by_suite.setdefault(result.suite, []).append(result)
+        suites: list[SuiteResult] = []
+        for name, examples in by_suite.items():
+            spec = specs.get(name, {})
+            suites.append(
+                score_suite(
+                    name,
+                    examples,
+                    policy=self.policy,
+                    threshold=spec.get("threshold"),
+                    reward=spec.get("reward"),
+                )
+            )
+        usage = Usage()
+        for suite in suites:
+            usage = usage + suite.usage
+        from synatest import __version__
+
+        synalinks = sys.modules.get("synalinks")
+        return RunReport(
+            synatest_version=__version__,
+            synalinks_version=getattr(synalinks, "__version__", None),
+            git_commit=_git_commit(self.config.rootpath),
+            models=sorted(m for m in self.models if m),
+            suites=suites,
+            usage=usage,
+            duration_s=time.monotonic() - self.started,
+        )
+
+    def finish(self, session: pytest.Session) -> None:
+        if not self.enabled:
+            return
+        if self.is_worker:
+            workeroutput = self.config.workeroutput  # type: ignore[attr-defined]
+            specs = {name: spec.as_payload() for name, spec in self.suites.items()}
+            workeroutput[PAYLOAD_KEY] = worker_payload(self.results, specs)
+            return
+        self.report = report = self.build_report()
+        self.report_path = save_report(report, self.report_dir / REPORT_FILE)
+        if self.save_baseline is not None:
+            save_report(report, self.save_baseline)
+        self.config.hook.pytest_synalinks_eval_report(config=self.config, report=report)
+        if not report.passed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def terminal_summary(self, terminal: Any) -> None:
+        report = self.report
+        if not self.enabled or self.is_worker or report is None:
+            return
+        from tabulate import tabulate
+
+        terminal.section("synatest eval")
+        if not report.suites:
+            terminal.write_line("no evaluation example ran (no test marked synalinks_eval was run)")
+        else:
+            rows = []
+            for suite in report.suites:
+                ci = (
+                    f"{suite.ci_low:.3f}-{suite.ci_high:.3f}"
+                    if suite.ci_low is not None and suite.ci_high is not None
+                    else "n/a"
+                )
+                rows.append(
+                    [
+                        suite.name,
+                        suite.reward,
+                        suite.n,
+                        "n/a" if suite.mean is None else f"{suite.mean:.3f}",
+                        ci,
+                        "-" if suite.threshold is None else f"{suite.threshold:g}",
+                        suite.passes,
+                        suite.errors,
+                        "PASS" if suite.passed else "FAIL",
+                    ]
+                )
+            headers = ["suite", "reward", "n", "mean", "95% CI", "threshold", "passes", "errors", "gate"]
+            for line in tabulate(rows, headers=headers).splitlines():
+                terminal.write_line(line)
+            for suite in report.suites:
+                for gate in suite.gates:
+                    if gate.name == "regression" and gate.passed and "paired" in gate.details:
+                        d = gate.details
+                        terminal.write_line(
+                            f"suite {suite.name!r} vs baseline: {d['paired']} paired examples, "
+                            f"drop {d['drop']:+.3f}, {len(d['worse'])} worse, "
+                            f"{len(d['better'])} better (p={d['p_value']:.3f})"
+                        )
+            for suite in report.suites:
+                for gate in suite.gates:
+                    if not gate.passed:
+                        score = "n/a" if suite.mean is None else f"{suite.mean:.3f}"
+                        threshold = "-" if suite.threshold is None else f"{suite.threshold:g}"
+                        terminal.write_line(
+                            f"FAILED suite {suite.name!r} (score {score}, threshold {threshold}) "
+                            f"{gate.name} gate: {gate.message}",
+                            red=True,
+                        )
+        if self.report_path is not None:
+            terminal.write_line(f"report: {self.report_path}")
+        if self.save_baseline is not None:
+            terminal.write_line(f"baseline saved: {self.save_baseline}")
+        if not report.passed:
+            terminal.write_line(
+                "synatest: suite gates failed, so the session fails (exit code 1) even if "
+                "every example test passed",
+                red=True,
+                bold=True,
+            )
+
+
+def _is_failure(error: BaseException) -> bool:
+    from synatest.errors import SynatestError
+
+    if isinstance(error, pytest.xfail.Exception):  # an expected failure, not a result
+        return False
+    return isinstance(error, (Exception, SynatestError, pytest.fail.Exception))
+
+
+def get_eval_session(config: pytest.Config) -> EvalSession:
+    return config.stash[EVAL_KEY]
