@@ -2,7 +2,7 @@
 
 The "language model" here is a simulation whose accuracy depends on its prompt, as
 a real one's does: shown no worked example it gets only 2 questions in 5 right
-(the ones a stable hash picks), shown one it answers every question. The suite's
+(those whose number ends in 0, 1, 5 or 6), shown one it answers every question. The suite's
 gate (90%) fails on the untrained program; RandomFewShot puts a worked example in
 the prompt and the gate passes.
 
@@ -16,7 +16,6 @@ explicitly. Evaluate the trained program with::
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -38,7 +37,7 @@ class Answer(synalinks.DataModel):
 def simulated_lm(request: synatest.LMRequest) -> dict[str, Any]:
     """Right with a worked example in the prompt; otherwise right 2 times in 5."""
     number = int(re.findall(r"What is (\d+) doubled", request.last_user_message)[-1])
-    lucky = hashlib.sha256(str(number).encode()).digest()[0] % 5 < 2
+    lucky = number % 5 < 2
     if "<examples>" in request.text or lucky:
         return {"answer": str(2 * number)}
     return {"answer": f"{number} doubled is {2 * number}"}  # not digits only: wrong
@@ -52,9 +51,7 @@ def _simulated_lm(synalinks_router: synatest.Router) -> None:
 @synatest.program
 async def doubler_program(language_model: synalinks.LanguageModel) -> synalinks.Program:
     inputs = synalinks.Input(data_model=Question)
-    outputs = await synalinks.Generator(data_model=Answer, language_model=language_model)(
-        inputs
-    )
+    outputs = await synalinks.Generator(data_model=Answer, language_model=language_model)(inputs)
     return synalinks.Program(inputs=inputs, outputs=outputs, name="doubler")
 
 

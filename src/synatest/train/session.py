@@ -270,12 +270,16 @@ class TrainPlugin:
         return synatest_train
 
     async def _train(self, host: pytest.Function) -> None:
-        from synatest.train.core import TrainConfig, train_program
+        from synatest.train.core import TrainConfig, TrainingError, train_program
         from synatest.train.report import write_report
 
         assert self.suite is not None
         settings, suite = self.settings, self.suite
-        _, program = find_program(host)
+        try:
+            _, program = find_program(host)
+        except TrainUsageError as error:
+            self.error = str(error)
+            pytest.fail(str(error), pytrace=False)
         threshold = settings.threshold if settings.threshold is not None else suite.threshold
         assert threshold is not None
         config = TrainConfig(
@@ -298,15 +302,23 @@ class TrainPlugin:
         if settings.optimizer == "omega":
             embedding_model = host._request.getfixturevalue("embedding_model")
         terminal = host.config.pluginmanager.get_plugin("terminalreporter")
+        capture = host.config.pluginmanager.get_plugin("capturemanager")
 
         def progress(row: Any) -> None:
             if terminal is None:
                 return
+            if capture is not None:
+                with capture.global_and_fixture_disabled():
+                    show(row)
+            else:
+                show(row)
+
+        def show(row: Any) -> None:
             val = "-" if row.val_reward is None else f"{row.val_reward:.3f}"
             best = "-" if row.best_val_reward is None else f"{row.best_val_reward:.3f}"
             label = "untrained" if row.epoch == 0 else f"epoch {row.epoch}/{config.epochs}"
             terminal.write_line(
-                f"synatest train {suite.name}: {label}: validation reward {val} "
+                f"\nsynatest train {suite.name}: {label}: validation reward {val} "
                 f"(best {best}, gate {config.threshold}), {row.calls} LM calls"
             )
 
@@ -324,6 +336,9 @@ class TrainPlugin:
         except KeyboardInterrupt:
             self.interrupted = True
             raise
+        except TrainingError as error:
+            self.error = str(error)
+            pytest.fail(str(error), pytrace=False)
         self.report = write_report(self.result)
 
     # -- summary -------------------------------------------------------------------------
