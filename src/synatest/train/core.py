@@ -10,6 +10,7 @@ pytest session; it is equally usable from a script or a test.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -582,7 +583,9 @@ async def train_program(
                         callbacks=[_monitor(run, split)],
                         verbose=1 if config.verbose else 0,
                     )
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                # Ctrl-C under asyncio.Runner cancels the task (CancelledError here),
+                # then surfaces as KeyboardInterrupt.
                 run.stop_reason = STOP_INTERRUPTED
                 # program.json already holds the best program; leave the program
                 # object holding it too, then let the interrupt through.

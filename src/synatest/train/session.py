@@ -11,7 +11,6 @@ training sees exactly what ``pytest --synalinks-eval`` sees.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,29 +102,6 @@ def suite_examples(suite: SuiteTarget) -> list[Example]:
         "parametrized with `x` and `y` (use @synatest.parametrize_dataset(path, x=..., "
         "y=...))"
     )
-
-
-def resolve_reward(reward: Any) -> Any:
-    """The suite's reward as Synalinks ``compile`` takes it (None: ExactMatch)."""
-    try:
-        from synatest.eval.session import (  # type: ignore[import-not-found,unused-ignore]
-            resolve_reward as eval_resolve,
-        )
-    except ImportError:
-        eval_resolve = None
-    if eval_resolve is not None:
-        return eval_resolve(reward)
-    import synalinks
-
-    if reward is None:
-        return synalinks.rewards.ExactMatch()
-    if inspect.isclass(reward):
-        return reward()
-    if callable(reward) and not isinstance(reward, synalinks.rewards.Reward):
-        return synalinks.rewards.RewardFunctionWrapper(
-            fn=reward, name=getattr(reward, "__name__", "reward")
-        )
-    return synalinks.rewards.get(reward)
 
 
 def find_program(item: pytest.Item) -> tuple[str, Any]:
@@ -270,6 +246,7 @@ class TrainPlugin:
         return synatest_train
 
     async def _train(self, host: pytest.Function) -> None:
+        from synatest.eval.session import resolve_reward
         from synatest.train.core import TrainConfig, TrainingError, train_program
         from synatest.train.report import write_report
 
@@ -314,6 +291,7 @@ class TrainPlugin:
                 show(row)
 
         def show(row: Any) -> None:
+            assert terminal is not None
             val = "-" if row.val_reward is None else f"{row.val_reward:.3f}"
             best = "-" if row.best_val_reward is None else f"{row.best_val_reward:.3f}"
             label = "untrained" if row.epoch == 0 else f"epoch {row.epoch}/{config.epochs}"
