@@ -8,6 +8,7 @@ then its trainable variables are replaced by the saved ones. Light to import.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Generator
 from pathlib import Path
@@ -23,7 +24,7 @@ PROGRAMS_KEY = pytest.StashKey[dict[str, Path]]()
 def _program_spec(raw: str) -> tuple[str, Path]:
     suite, sep, path = raw.partition("=")
     if not sep or not suite.strip() or not path.strip():
-        raise ValueError(
+        raise argparse.ArgumentTypeError(
             f"expected SUITE=PATH (a suite name and a program saved by synatest train), got {raw!r}"
         )
     return suite.strip(), Path(path.strip())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -154,10 +155,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     for opt in options.GROUPS.get("session", []):
         opt.add_to(session_options)
     parser.add_argument(
-        "pytest_args",
-        nargs="*",
-        metavar="-- PYTEST_ARGS",
-        help="after --: more pytest arguments (e.g. --synalinks-record-mode=once)",
+        "--pytest-args",
+        default="",
+        metavar="ARGS",
+        help="more arguments for the pytest session, one shell-quoted string "
+        "(e.g. --pytest-args='--synalinks-record-mode=once -x')",
     )
     parser.set_defaults(handler=run)
 
@@ -181,7 +183,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         if value is None or value is False:
             continue
         argv.append(opt.flag_name if opt.flag else f"{opt.flag_name}={value}")
-    return argv + list(args.pytest_args or [])
+    return argv + shlex.split(args.pytest_args or "")
 
 
 def run(args: argparse.Namespace) -> int:
