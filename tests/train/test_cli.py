@@ -190,3 +190,16 @@ def test_a_file_that_is_not_a_saved_program_is_refused(tmp_path: Path) -> None:
     path.write_text('{"config": {}}')
     with pytest.raises(pytest.UsageError, match="is not a program saved by `synatest train`"):
         trained_variables(path)
+
+
+def test_omega_learns_a_plan_for_the_planner_suite(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("suite_planner.py", "feet.jsonl"):
+        shutil.copy(EXAMPLES / name, workdir / name)
+    assert train("suite_planner.py", "--optimizer", "omega", "--output", "plan") == 0
+    assert "gate PASSED" in capsys.readouterr().out
+    report = json.loads((workdir / "plan" / "report.json").read_text())
+    [change] = report["changes"]
+    assert change["field"] == "steps" and change["before"] == []
+    assert "0.3048" in change["after"][0]

@@ -153,6 +153,7 @@ class TrainResult:
     variables_before: dict[str, Any]
     variables_after: dict[str, Any]
     duration_s: float = 0.0
+    fit_s: float = 0.0  # of which inside Synalinks' fit (this run; not resumed ones)
 
     @property
     def passed(self) -> bool:
@@ -559,6 +560,7 @@ async def train_program(
             _forget_seed_candidates(program)
             initial_epoch = int(checkpoint["epochs_done"])
 
+        fit_s = 0.0
         gate_met = run.best_val is not None and run.best_val >= config.threshold
         if config.until_pass and gate_met:
             run.stop_reason = STOP_GATE if initial_epoch else STOP_ALREADY
@@ -568,6 +570,7 @@ async def train_program(
             run.stop_reason = STOP_EPOCHS
         else:
             run.in_fit = True
+            fit_began = time.perf_counter()
             try:
                 with _seeded_minibatches(config.seed + initial_epoch):
                     await program.fit(
@@ -593,11 +596,12 @@ async def train_program(
                 raise
             finally:
                 run.in_fit = False
+                fit_s = time.perf_counter() - fit_began
 
         load_trainable_state(program, run.best_state)
         after = await evaluate(x_test, y_test, test_ids)
-        save_program(program, run.program_path)
-        run.write_checkpoint(split, run.history[-1].epoch if run.history else 0)
+        # program.json and checkpoint.json already hold the best program: both are
+        # written whenever it improves / an epoch ends.
         return TrainResult(
             suite=config.suite,
             before=before,
@@ -614,6 +618,7 @@ async def train_program(
             variables_before=variables_before,
             variables_after=trainable_state(program),
             duration_s=time.perf_counter() - began,
+            fit_s=fit_s,
         )
     finally:
         remove_meter()
