@@ -241,7 +241,12 @@ class TrainPlugin:
         def synatest_train(**fixtures: Any) -> None:
             from synatest.session import get_session
 
-            get_session(host.config).loop.run(self._train(host))
+            try:
+                get_session(host.config).loop.run(self._train(host))
+            except KeyboardInterrupt:
+                # Ctrl-C cancels the training task; the loop re-raises it here.
+                self.interrupted = True
+                raise
 
         return synatest_train
 
