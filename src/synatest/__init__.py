@@ -40,6 +40,7 @@ _LAZY: dict[str, str] = {
     "NumericMatch": "synatest.rewards",
     "ProgramSpec": "synatest.programs",
     "RegexMatch": "synatest.rewards",
+    "ReportError": "synatest.errors",
     "SchemaLM": "synatest.doubles.schema",
     "ScriptedLM": "synatest.doubles.scripted",
     "ToolCall": "synatest.doubles.replies",
@@ -47,13 +48,16 @@ _LAZY: dict[str, str] = {
     "TrainConfig": "synatest.train.core",
     "TrainResult": "synatest.train.core",
     "assert_reward": "synatest.assertions",
+    "compare_runs": "synatest.reports.compare",
     "load_dataset": "synatest.datasets",
+    "load_report": "synatest.reports.json_report",
     "parametrize_dataset": "synatest.datasets",
     "program": "synatest.programs",
     "strategies": "synatest.strategies",
     "tool_call": "synatest.doubles.replies",
     "train_program": "synatest.train.core",
     "use_lm": "synatest.doubles.base",
+    "write_reports": "synatest.reports",
 }
 
 __all__ = [
@@ -71,6 +75,7 @@ __all__ = [
     "NumericMatch",
     "ProgramSpec",
     "RegexMatch",
+    "ReportError",
     "Router",
     "SchemaLM",
     "SchemaMismatch",
@@ -85,13 +90,16 @@ __all__ = [
     "UnusedReplies",
     "__version__",
     "assert_reward",
+    "compare_runs",
     "load_dataset",
+    "load_report",
     "parametrize_dataset",
     "program",
     "strategies",
     "tool_call",
     "train_program",
     "use_lm",
+    "write_reports",
 ]
 
 

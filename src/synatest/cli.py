@@ -39,5 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(handler(args) or 0)
 
 
+# Subcommands register themselves in SUBCOMMANDS on import (one line each).
+from synatest import cli_report  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -17,6 +17,7 @@ __all__ = [
     "CassetteMiss",
     "DatasetError",
     "LMCallFailed",
+    "ReportError",
     "SchemaMismatch",
     "ScriptExhausted",
     "SynatestError",
@@ -62,3 +63,7 @@ class CassetteError(Exception):
 
 class DatasetError(ValueError):
     """A dataset row that cannot be turned into the requested DataModels."""
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read (missing, not JSON, not a synatest report)."""

@@ -21,6 +21,8 @@ pytest_plugins: list[str] = [
     "synatest._plugin_doubles",
     "synatest._plugin_eval",
     "synatest._plugin_train",
+    "synatest._plugin_reports",
+    "synatest._plugin_concurrency",
 ]
 
 _EARLY_ENV: list[_env.HermeticEnv] = []

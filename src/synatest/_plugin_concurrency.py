@@ -1,0 +1,298 @@
+"""pytest plugin: concurrent examples of eval suites (``--synalinks-concurrency``).
+
+See :mod:`synatest.eval.concurrency` for the design. Light to import.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from synatest import options
+from synatest._argtypes import argtype
+from synatest.eval.concurrency import DEFAULT_WINDOW, Prefetcher, RateLimiter, parse_rate_limits
+from synatest.session import ROUTER_KEY, get_session
+
+EVAL_MARKER = "synalinks_eval"
+CONCURRENCY_KEY = pytest.StashKey["ConcurrencySession"]()
+
+
+@argtype
+def _window(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError("the concurrency must be a whole number >= 1 (1 turns it off)")
+    return value
+
+
+options.group(
+    "concurrency",
+    [
+        options.Option(
+            "concurrency",
+            "examples of an eval suite in flight at once: while one example runs, the next "
+            "ones are prefetched (their LM calls start early); each example still reports "
+            "on its own. Applies to --synalinks-eval runs; the default 8 applies with "
+            "--synalinks-live, otherwise give it to enable it (1 turns it off)",
+            default=DEFAULT_WINDOW,
+            type=_window,
+            metavar="N",
+        ),
+        options.Option(
+            "rate-limit",
+            "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
+            "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
+            type=argtype(parse_rate_limits),
+            metavar="SPEC",
+        ),
+    ],
+)
+
+
+def _explicit(config: pytest.Config, name: str) -> bool:
+    opt = options.get(name)
+    return config.getoption(opt.dest, default=None) is not None or bool(config.getini(opt.dest))
+
+
+def _param_dependent(item: pytest.Function, params: set[str]) -> set[str]:
+    """Fixtures of ``item`` whose value depends on a parametrized argument."""
+    defs = item._fixtureinfo.name2fixturedefs
+    tainted = set(params)
+    changed = True
+    while changed:
+        changed = False
+        for name, fixturedefs in defs.items():
+            if name in tainted or not fixturedefs:
+                continue
+            if set(fixturedefs[-1].argnames) & tainted:
+                tainted.add(name)
+                changed = True
+    return tainted - params
+
+
+def _direct_params(item: pytest.Function) -> set[str] | None:
+    """The names parametrized directly (``x``, ``y``), or None if any is indirect."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    names = set(callspec.params)
+    for name in names:
+        fixturedefs = item._fixtureinfo.name2fixturedefs.get(name) or ()
+        if not fixturedefs or fixturedefs[-1].func.__name__ != "get_direct_param_fixture_func":
+            return None
+    return names
+
+
+def _synalinks_global_state() -> Any:
+    return sys.modules.get("synalinks.src.backend.common.global_state")
+
+
+def _skipped(item: pytest.Item) -> bool:
+    if item.get_closest_marker("skip") is not None:
+        return True
+    return any(m.args and m.args[0] is True for m in item.iter_markers("skipif"))
+
+
+@dataclass
+class ConcurrencySession:
+    config: pytest.Config
+    window: int = 1
+    limiter: RateLimiter | None = None
+    prefetcher: Prefetcher | None = None
+    items: list[pytest.Item] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    # Synalinks' name-scope stack that in-flight prefetches push to and pop from.
+    shared_stack: list[Any] | None = None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> ConcurrencySession:
+        session = cls(config)
+        try:
+            enabled = bool(options.value(config, "eval"))
+        except KeyError:  # eval mode not installed
+            enabled = False
+        if not enabled:
+            return session
+        live = get_session(config).live
+        window = int(options.value(config, "concurrency"))
+        if not live and not _explicit(config, "concurrency"):
+            window = 1
+        session.window = window
+        limits = options.value(config, "rate-limit")
+        if limits:
+            session.limiter = RateLimiter(limits)
+        return session
+
+    @property
+    def active(self) -> bool:
+        return self.window > 1
+
+    def collection_finish(self, items: list[pytest.Item]) -> None:
+        self.items = list(items)
+        self.index = {item.nodeid: i for i, item in enumerate(self.items)}
+
+    def _get_prefetcher(self) -> Prefetcher:
+        if self.prefetcher is None:
+            loop = get_session(self.config).loop.runner.get_loop()
+            self.prefetcher = Prefetcher(loop, self.window, self.limiter)
+        return self.prefetcher
+
+    # which items may run ahead -------------------------------------------------------------
+    @staticmethod
+    def eligible(item: pytest.Item) -> bool:
+        from synatest import _asyncio
+
+        return (
+            isinstance(item, pytest.Function)
+            and item.get_closest_marker(EVAL_MARKER) is not None
+            and inspect.iscoroutinefunction(item.obj)
+            and not _asyncio.claimed_by_other_plugin(item)
+            and _direct_params(item) is not None
+        )
+
+    @staticmethod
+    def same_suite(leader: pytest.Function, other: pytest.Item) -> bool:
+        return (
+            isinstance(other, pytest.Function)
+            and other.parent is leader.parent
+            and other.originalname == leader.originalname
+            and other.get_closest_marker(EVAL_MARKER) == leader.get_closest_marker(EVAL_MARKER)
+            and not _skipped(other)
+            and _direct_params(other) is not None
+        )
+
+    def top_up(self, leader: pytest.Function) -> None:
+        """Start the examples after ``leader`` until the window is full."""
+        prefetcher = self._get_prefetcher()
+        params = _direct_params(leader) or set()
+        if _param_dependent(leader, params) & set(leader._fixtureinfo.argnames):
+            return  # a fixture computed from x/y: cannot borrow the leader's value
+        router = leader.stash[ROUTER_KEY]
+        start = self.index.get(leader.nodeid)
+        if start is None:
+            return
+        for other in self.items[start + 1 :]:
+            if prefetcher.room() <= 0:
+                break
+            if not self.same_suite(leader, other):
+                break  # the window slides over one run of a parametrized test
+            assert isinstance(other, pytest.Function)
+            if other.nodeid in prefetcher.pending:
+                continue
+            own = other.callspec.params
+            kwargs = {
+                arg: own[arg] if arg in own else leader.funcargs[arg]
+                for arg in leader._fixtureinfo.argnames
+            }
+            prefetcher.start(other.nodeid, other.obj, kwargs, router)
+
+    # hooks -------------------------------------------------------------------------------
+    def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:
+        if not self.active or not self.eligible(item):
+            return (yield)
+        router = item.stash.get(ROUTER_KEY, None)
+        if router is None:
+            return (yield)
+        prefetcher = self._get_prefetcher()
+        # Layers, outermost first: [eval usage meter], replay, rate limit, the test's own.
+        # The limit applies to every call really made, not to calls answered from a
+        # prefetch.
+        removers = []
+        if self.limiter is not None:
+            removers.append(router.use(self.limiter, name="synatest-rate-limit", first=True))
+        prefetch = prefetcher.claim(item.nodeid)
+        original = item.obj
+        if prefetch is not None:
+            removers.append(
+                router.use(prefetcher.replay_layer(prefetch), name="synatest-replay", first=True)
+            )
+            item.obj = functools.wraps(original)(prefetcher.runner(prefetch, original))
+        self.top_up(item)
+        if prefetcher.pending:
+            state = _synalinks_global_state()
+            if state is not None:
+                self.shared_stack = state.get_global_attribute(
+                    "name_scope_stack", default=[], set_to_default=True
+                )
+        try:
+            return (yield)
+        finally:
+            item.obj = original
+            for remove in removers:
+                remove()
+
+    def setup(self) -> None:
+        """After the per-test Synalinks reset: keep the name-scope stack of prefetches.
+
+        ``clear_session`` (run before each test) gives Synalinks a fresh global
+        state. Prefetches still in flight would then pop name scopes they pushed on
+        the old stack from the new one, breaking the running test's scopes; while
+        any is in flight, every test keeps using the stack they share.
+        """
+        if self.prefetcher is None or not self.prefetcher.pending or self.shared_stack is None:
+            self.shared_stack = None
+            return
+        state = _synalinks_global_state()
+        if state is not None:
+            state.set_global_attribute("name_scope_stack", self.shared_stack)
+
+    def finish(self) -> None:
+        if self.prefetcher is not None:
+            self.prefetcher.cancel_all()
+
+    def summary(self, terminal: Any) -> None:
+        if self.prefetcher is None or not self.prefetcher.stats.prefetched:
+            return
+        s = self.prefetcher.stats
+        line = (
+            f"synatest concurrency: window {self.window}, {s.prefetched} examples prefetched "
+            f"({s.fast_path} results used as is), {s.replayed_calls} LM calls answered from "
+            f"prefetches, {s.live_calls} made again"
+        )
+        if s.cancelled:
+            line += f", {s.cancelled} prefetches cancelled"
+        if self.limiter is not None:
+            line += f", {self.limiter.waited_s:.1f} s waited for rate limits"
+        terminal.write_line(line)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.register(parser, "concurrency")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[CONCURRENCY_KEY] = ConcurrencySession.from_config(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[CONCURRENCY_KEY].collection_finish(session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Runs after the session's per-test reset (a wrapper) and before the fixtures.
+    item.config.stash[CONCURRENCY_KEY].setup()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
+    return (yield from pyfuncitem.config.stash[CONCURRENCY_KEY].pyfunc_call(pyfuncitem))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[CONCURRENCY_KEY].finish()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.config.stash[CONCURRENCY_KEY].summary(terminalreporter)

@@ -1,0 +1,34 @@
+"""The jinja2 environment of the Markdown and HTML templates (package data)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from synatest.reports import _rows
+
+
+@functools.cache
+def environment(autoescape: bool) -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("synatest.reports", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["f"] = _rows.fmt_float
+    env.filters["cost"] = _rows.fmt_cost
+    env.filters["compact"] = _rows.compact
+    env.globals["ci"] = _rows.fmt_ci
+    env.globals["suite_status"] = _rows.suite_status
+    env.globals["status"] = _rows.status
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    autoescape = name.endswith(".html.j2")
+    return str(environment(autoescape).get_template(name).render(**context))

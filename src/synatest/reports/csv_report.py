@@ -1,0 +1,65 @@
+"""``examples.csv``: one flat row per example, ready for ``pandas.read_csv``.
+
+Fields of ``inputs``, ``expected`` and ``prediction`` that are JSON objects become
+their own columns (``inputs.question``, ``expected.answer``, ...; nested values are
+JSON text), so ``df["prediction.answer"] == df["expected.answer"]`` just works.
+Suites with different fields share one file: a column a suite lacks is empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+from synatest.eval.results import RunReport
+from synatest.reports._atomic import atomic_open
+from synatest.reports._rows import compact, iter_rows
+
+FILENAME = "examples.csv"
+
+BASE_COLUMNS = [
+    "suite",
+    "id",
+    "nodeid",
+    "status",
+    "reward",
+    "passed",
+    "error",
+    "duration_s",
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+]
+SPREAD = ("inputs", "expected", "prediction")
+
+
+def _flatten(row: dict[str, Any]) -> dict[str, Any]:
+    flat = {key: row[key] for key in BASE_COLUMNS}
+    for part in SPREAD:
+        value = row[part]
+        if isinstance(value, dict):
+            for key, item in value.items():
+                flat[f"{part}.{key}"] = None if item is None else compact(item)
+        elif value is not None:
+            flat[part] = compact(value)
+    return flat
+
+
+def write_csv(report: RunReport, path: str | os.PathLike[str]) -> Path:
+    rows = [_flatten(row) for row in iter_rows(report)]
+    # Columns grouped by part (inputs, expected, prediction), first-seen order in each.
+    seen: dict[str, dict[str, None]] = {part: {} for part in SPREAD}
+    base = set(BASE_COLUMNS)
+    for row in rows:
+        for key in row:
+            if key not in base:
+                seen[key.split(".", 1)[0]].setdefault(key, None)
+    columns = BASE_COLUMNS + [key for part in SPREAD for key in seen[part]]
+    with atomic_open(path, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)

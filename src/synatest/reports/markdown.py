@@ -1,0 +1,136 @@
+"""``report.md``: the run as Markdown tables, also appended to ``$GITHUB_STEP_SUMMARY``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from synatest.eval.results import ExampleResult, RunReport
+from synatest.reports import _rows, _templates
+from synatest.reports._atomic import atomic_write_text
+
+FILENAME = "report.md"
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+# GitHub caps a step summary at 1 MiB: list at most this many examples per suite.
+MAX_EXAMPLES_PER_SUITE = 20
+
+
+def cell(value: Any, limit: int = 120) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped, shortened."""
+    text = _rows.compact(value) if value is not None else ""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    from tabulate import tabulate
+
+    return str(
+        tabulate(
+            [[cell(v) for v in row] for row in rows],
+            headers=headers,
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+
+
+def _not_passed(examples: list[ExampleResult]) -> list[ExampleResult]:
+    bad = [e for e in examples if _rows.status(e) in ("error", "failed")]
+    # Errors first, then the lowest rewards: what a reviewer should read first.
+    bad.sort(key=lambda e: (e.reward is not None, e.reward or 0.0, e.id))
+    return bad
+
+
+def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_SUITE) -> str:
+    suites_table = table(
+        [
+            "Suite",
+            "Reward",
+            "N",
+            "Mean",
+            "95% CI",
+            "Threshold",
+            "Passed",
+            "Errors",
+            "Gates",
+            "Cost",
+        ],
+        [
+            [
+                s.name,
+                s.reward or "–",
+                s.n,
+                _rows.fmt_float(s.mean),
+                _rows.fmt_ci(s.ci_low, s.ci_high),
+                _rows.fmt_float(s.threshold),
+                f"{s.passes}/{s.n}",
+                s.errors,
+                _rows.suite_status(s),
+                _rows.fmt_cost(s.usage.cost),
+            ]
+            for s in report.suites
+        ],
+    )
+    gate_rows = [
+        [s.name, g.name, "PASS" if g.passed else "FAIL", g.message or ""]
+        for s in report.suites
+        for g in s.gates
+    ]
+    gates_table = table(["Suite", "Gate", "Result", "Why"], gate_rows) if gate_rows else ""
+    failing = []
+    for s in report.suites:
+        bad = _not_passed(s.examples)
+        if not bad:
+            continue
+        rows = [
+            [e.id, _rows.status(e), _rows.fmt_float(e.reward), e.error or e.prediction, e.expected]
+            for e in bad[:max_examples]
+        ]
+        failing.append(
+            {
+                "suite": s.name,
+                "count": len(bad),
+                "shown": len(rows),
+                "table": table(
+                    ["Example", "Status", "Reward", "Error / prediction", "Expected"], rows
+                ),
+            }
+        )
+    usage_table = table(
+        ["LM calls", "Prompt tokens", "Completion tokens", "Cost", "Duration"],
+        [
+            [
+                report.usage.calls,
+                report.usage.prompt_tokens,
+                report.usage.completion_tokens,
+                _rows.fmt_cost(report.usage.cost),
+                f"{report.duration_s:.1f} s",
+            ]
+        ],
+    )
+    return _templates.render(
+        "report.md.j2",
+        report=report,
+        suites_table=suites_table,
+        gates_table=gates_table,
+        failing=failing,
+        usage_table=usage_table,
+    )
+
+
+def write_markdown(
+    report: RunReport, path: str | os.PathLike[str], *, step_summary: bool = True
+) -> Path:
+    """Write ``report.md``; when ``$GITHUB_STEP_SUMMARY`` is set, append it there too."""
+    text = render_markdown(report)
+    atomic_write_text(path, text)
+    summary = os.environ.get(STEP_SUMMARY_ENV)
+    if step_summary and summary:
+        # GitHub owns that file and reads it after the step: append, in one write.
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return Path(path)
