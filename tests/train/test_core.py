@@ -63,7 +63,17 @@ async def test_training_lifts_the_suite_past_its_gate(
     assert report.passed
     assert {f.direction for f in report.flipped} == {"fixed"}
     assert [c.field for c in report.changes] == ["examples"]
-    for name in ("report.json", "report.md", "history.csv", "curve.png", "checkpoint.json"):
+    for name in (
+        "report.json",
+        "report.md",
+        "history.csv",
+        "curve.png",
+        "checkpoint.json",
+        "compare.md",
+        "compare.html",
+        "before/report.json",
+        "after/report.html",
+    ):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
     csv_lines = (tmp_path / "history.csv").read_text().splitlines()
@@ -76,6 +86,11 @@ async def test_training_lifts_the_suite_past_its_gate(
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["before"]["label"] == "before" and data["after"]["label"] == "after"
     assert data["after"]["suites"][0]["mean"] == 1.0
+    # ... which the eval reports' tools read back.
+    from synatest.reports import load_report
+
+    assert load_report(tmp_path / "after" / "report.json").suites[0].mean == 1.0
+    assert "before" in (tmp_path / "compare.md").read_text()
 
 
 async def test_same_seed_replays_to_a_bit_identical_program(

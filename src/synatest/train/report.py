@@ -8,7 +8,11 @@ Written under the run's output directory, every file atomically:
   flipped examples and the diff of the trained variables;
 - ``report.md``: the same for a reviewer;
 - ``history.csv``: one row per epoch (epoch 0 is the untrained program);
-- ``curve.png``: validation (and training) reward per epoch, with the gate.
+- ``curve.png``: validation (and training) reward per epoch, with the gate;
+- ``compare.md`` / ``compare.html``: before vs. after, side by side, by the eval
+  reports' ``synatest report compare`` renderer (paired bootstrap CIs, flips);
+- ``before/`` and ``after/``: each side as an eval run (report.json/.md/.html,
+  examples.jsonl/.csv), readable by ``synatest report`` tools.
 """
 
 from __future__ import annotations
@@ -282,7 +286,16 @@ def render_markdown(report: TrainReport) -> str:
             f"| {row['epoch']} | {_fmt(row['train_reward'])} | {_fmt(row['val_reward'])} "
             f"| {_fmt(row['best_val_reward'])} | {row['calls']} |"
         )
-    lines += ["", "![training curve](curve.png)", "", "## Examples that flipped", ""]
+    lines += [
+        "",
+        "![training curve](curve.png)",
+        "",
+        "Side by side with paired confidence intervals: [compare.md](compare.md), "
+        "[compare.html](compare.html).",
+        "",
+        "## Examples that flipped",
+        "",
+    ]
     if not report.flipped:
         lines.append("None.")
     for flip in report.flipped:
@@ -304,11 +317,22 @@ def render_markdown(report: TrainReport) -> str:
 
 
 def write_report(result: TrainResult) -> TrainReport:
-    """Write report.json, report.md, history.csv and curve.png; return the report."""
+    """Write the training report files (see the module docstring); return the report."""
+    from synatest.reports import compare as compare_module
+    from synatest.reports import write_reports
+
     report = build_report(result)
     out = result.output_dir
     _io.write_text(out / "report.json", report.model_dump_json(indent=2) + "\n")
     _io.write_text(out / "history.csv", history_csv(report.history))
     plot_curve(report, out / "curve.png")
     _io.write_text(out / "report.md", render_markdown(report))
+    # The eval reports' own renderers: each side as an eval run, and side by side.
+    write_reports(report.before, out / "before")
+    write_reports(report.after, out / "after")
+    comparison = compare_module.compare_runs(
+        report.before, report.after, label_a="before", label_b="after"
+    )
+    for fmt in ("md", "html"):
+        compare_module.write(comparison, out / f"compare.{fmt}", fmt)
     return report
