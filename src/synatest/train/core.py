@@ -196,10 +196,10 @@ def _seeded_minibatches(seed: int) -> Iterator[None]:
     from synalinks.src.trainers import trainer as trainer_module
 
     original = trainer_module.stratified_minibatch_indices
-    rng = np.random.default_rng(seed)
+    seeded_rng = np.random.default_rng(seed)
 
-    def seeded(y: Any, size: int, rng_arg: Any = None) -> Any:
-        return original(y, size, rng=rng_arg if rng_arg is not None else rng)
+    def seeded(y: Any, size: int, rng: Any = None) -> Any:
+        return original(y, size, rng=rng if rng is not None else seeded_rng)
 
     trainer_module.stratified_minibatch_indices = seeded
     try:
@@ -214,7 +214,6 @@ def _seed_everything(seed: int) -> None:
 
     random.seed(seed)
     np.random.seed(seed)
-
     backend_config.set_seed(seed)
 
 
