@@ -12,6 +12,7 @@ from synatest import __version__
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
 from synatest import cli_train  # noqa: E402, F401
+import synatest.cli_cassettes  # noqa: E402,F401  (registers `synatest cassettes`)
 
 
 def build_parser() -> argparse.ArgumentParser:

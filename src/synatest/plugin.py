@@ -23,6 +23,7 @@ pytest_plugins: list[str] = [
     "synatest._plugin_train",
     "synatest._plugin_reports",
     "synatest._plugin_concurrency",
+    "synatest._plugin_cassettes",
 ]
 
 _EARLY_ENV: list[_env.HermeticEnv] = []

@@ -1,0 +1,471 @@
+"""A cassette file: recorded LM calls of one test, indexed for O(1) replay.
+
+File format (YAML, loaded with the safe loader)::
+
+    synatest_cassette: 1            # format version
+    recorded_with: {synatest: ..., synalinks: ..., litellm: ..., python: ...}
+    interactions:
+    - kind: completion              # completion | embedding | decision
+      request: {model: ..., messages: [...], response_format: {...}}   # normalized
+      response_type: ModelResponse
+      response: {...}               # or `stream: [chunks]`, or `error: {...}`
+      cost: 0.00012
+
+Long and multi-line strings are written as literal blocks, vectors on one line.
+Identical requests (self-consistency sampling) replay their occurrences in the
+order they were recorded. Writes are atomic (temp file + ``os.replace``) and are
+refused when the secret scan finds anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synatest.cassettes import secrets
+from synatest.cassettes.normalize import Scrubber, normalize, request_key
+from synatest.errors import CassetteError
+
+FORMAT_VERSION = 1
+# Files at least this big are indexed lazily (see ``Cassette.load``).
+LAZY_MIN_BYTES = 1_000_000
+# An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n".
+_ITEM_START = re.compile(r"^- kind: ", re.MULTILINE)
+# The reply part of an item: its first top-level key after the request.
+_REPLY_START = re.compile(r"^  (?:response_type|response|stream|error):", re.MULTILINE)
+_ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n")
+HEADER_KEY = "synatest_cassette"
+KINDS = ("completion", "embedding", "decision")
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """Safe dumper: literal blocks for long or multi-line text, flow style for vectors."""
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    if "\n" in value or len(value) > 80:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+def _represent_list(dumper: Any, value: list[Any]) -> Any:
+    flow = bool(value) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    )
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1_000_000_000,
+        default_flow_style=False,
+    )
+    return text
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def recorded_with() -> dict[str, str]:
+    return {
+        "synatest": _version("synatest"),
+        "synalinks": _version("synalinks"),
+        "litellm": _version("litellm"),
+        "python": ".".join(map(str, sys.version_info[:3])),
+    }
+
+
+@dataclass
+class Interaction:
+    """One recorded call: its normalized request and what came back."""
+
+    kind: str
+    request: dict[str, Any]
+    response_type: str | None = None
+    response: dict[str, Any] | None = None
+    stream: list[dict[str, Any]] | None = None
+    error: dict[str, Any] | None = None
+    cost: float | None = None
+    key: bytes = b""
+    used: bool = False
+    # Set for recordings of read-only extra cassettes.
+    source: Path | None = None
+    # Lazily loaded: the YAML text of this item, parsed on first use (big files).
+    chunk: str | None = field(default=None, repr=False)
+    reply_loaded: bool = field(default=True, repr=False)
+
+    def materialize(self) -> Interaction:
+        """Parse a lazily loaded recording (no-op otherwise)."""
+        if self.chunk is None:
+            return self
+        chunk, self.chunk = self.chunk, None
+        items = load_yaml(chunk)
+        parsed = Interaction.from_data(
+            items[0] if isinstance(items, list) and items else items,
+            where=str(self.source or "cassette"),
+        )
+        self.kind, self.request = parsed.kind, parsed.request
+        self.response_type, self.response = parsed.response_type, parsed.response
+        self.stream, self.error, self.cost = parsed.stream, parsed.error, parsed.cost
+        self.reply_loaded = True
+        return self
+
+    def materialize_reply(self) -> Interaction:
+        """Parse only what replay needs (the reply and its cost), not the request.
+
+        The request is usually most of a recording (prompts, schemas); it stays
+        unparsed until a miss message, a save or a listing needs it.
+        """
+        if self.chunk is None or self.reply_loaded:
+            return self
+        match = _REPLY_START.search(self.chunk)
+        if match is None:
+            return self.materialize()
+        data = load_yaml(self.chunk[match.start() :])
+        if not isinstance(data, dict):
+            return self.materialize()
+        outcomes = [name for name in ("response", "stream", "error") if data.get(name) is not None]
+        if len(outcomes) != 1:
+            return self.materialize()  # let the full parse explain what is wrong
+        self.response, self.stream, self.error = (
+            data.get("response"),
+            data.get("stream"),
+            data.get("error"),
+        )
+        self.response_type = data.get("response_type") or (
+            "ModelResponse" if self.response is not None else None
+        )
+        cost = data.get("cost")
+        self.cost = float(cost) if isinstance(cost, (int, float)) else None
+        self.reply_loaded = True
+        return self
+
+    def to_data(self) -> dict[str, Any]:
+        self.materialize()
+        data: dict[str, Any] = {"kind": self.kind, "key": self.key.hex(), "request": self.request}
+        if self.error is not None:
+            data["error"] = self.error
+        elif self.stream is not None:
+            data["stream"] = self.stream
+        else:
+            data["response_type"] = self.response_type or "ModelResponse"
+            data["response"] = self.response
+        if self.cost is not None:
+            data["cost"] = self.cost
+        return data
+
+    @classmethod
+    def from_data(cls, data: Any, *, where: str) -> Interaction:
+        if not isinstance(data, dict):
+            raise CassetteError(f"{where}: an interaction must be a mapping, got {data!r:.80}")
+        kind = data.get("kind", "completion")
+        if kind not in KINDS:
+            raise CassetteError(f"{where}: unknown kind {kind!r}; expected one of {KINDS}")
+        request = data.get("request")
+        if not isinstance(request, dict):
+            raise CassetteError(f"{where}: `request` must be a mapping")
+        outcomes = [name for name in ("response", "stream", "error") if data.get(name) is not None]
+        if len(outcomes) != 1:
+            raise CassetteError(
+                f"{where}: needs exactly one of `response`, `stream`, `error` "
+                f"(found {outcomes or 'none'})"
+            )
+        cost = data.get("cost")
+        if cost is not None and not isinstance(cost, (int, float)):
+            raise CassetteError(f"{where}: `cost` must be a number, got {cost!r}")
+        stream = data.get("stream")
+        if stream is not None and not (
+            isinstance(stream, list) and all(isinstance(c, dict) for c in stream)
+        ):
+            raise CassetteError(f"{where}: `stream` must be a list of chunk mappings")
+        for name in ("response", "error"):
+            if data.get(name) is not None and not isinstance(data[name], dict):
+                raise CassetteError(f"{where}: `{name}` must be a mapping")
+        return cls(
+            kind=kind,
+            request=request,
+            response_type=data.get("response_type")
+            or ("ModelResponse" if data.get("response") else None),
+            response=data.get("response"),
+            stream=stream,
+            error=data.get("error"),
+            cost=None if cost is None else float(cost),
+        )
+
+
+@dataclass
+class Cassette:
+    """The recordings of one cassette file, indexed by normalized request.
+
+    Args:
+        path: the YAML file.
+        scrubbers: applied to requests before matching (and before recording).
+        match_api_base: also match on ``api_base`` (default False).
+        allow_repeats: once a request's recordings are used up, replay the last one
+            again instead of missing (default False).
+    """
+
+    path: Path
+    scrubbers: Sequence[Scrubber] = ()
+    match_api_base: bool = False
+    allow_repeats: bool = False
+    interactions: list[Interaction] = field(default_factory=list)
+    header: dict[str, Any] = field(default_factory=dict)
+    loaded_from_disk: bool = False
+    dirty: bool = False
+    # Recordings (of a fully parsed file) whose stored `key:` is missing or outdated.
+    stale_keys: list[int] = field(default_factory=list)
+    # key -> indexes into ``interactions``, and how many of them were replayed.
+    _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
+    _cursor: dict[bytes, int] = field(default_factory=dict, repr=False)
+
+    # -- loading ----------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        scrubbers: Sequence[Scrubber] = (),
+        match_api_base: bool = False,
+        allow_repeats: bool = False,
+        missing_ok: bool = True,
+        lazy: bool = True,
+    ) -> Cassette:
+        """Load a cassette file (an empty cassette when it does not exist and ``missing_ok``).
+
+        Big files (>= ``LAZY_MIN_BYTES``) whose every recording carries its ``key:``
+        line are indexed without parsing, and each recording is parsed when first
+        replayed: PyYAML builds ~1 MB/s, too slow for a 20,000-recording cassette.
+        ``lazy=False`` parses everything (and recomputes every key from the request,
+        so hand-edited requests and newly added scrubbers take effect).
+        """
+        cassette = cls(
+            Path(path),
+            scrubbers=tuple(scrubbers),
+            match_api_base=match_api_base,
+            allow_repeats=allow_repeats,
+        )
+        try:
+            text = cassette.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if missing_ok:
+                return cassette
+            raise CassetteError(f"cassette {cassette.path} does not exist") from None
+        except OSError as error:
+            raise CassetteError(f"cannot read cassette {cassette.path}: {error}") from error
+        if not (lazy and len(text) >= LAZY_MIN_BYTES and cassette._index_lazily(text)):
+            cassette._parse(text)
+        cassette.loaded_from_disk = True
+        return cassette
+
+    def _index_lazily(self, text: str) -> bool:
+        """Index recordings by their stored ``key:`` lines; False when some lack one."""
+        starts = [m.start() for m in _ITEM_START.finditer(text)]
+        if not starts:
+            return False
+        header_text = text[: starts[0]]
+        header = load_yaml(header_text)
+        if not isinstance(header, dict) or header.get(HEADER_KEY) != FORMAT_VERSION:
+            return False
+        entries = []
+        for number, start in enumerate(starts):
+            end = starts[number + 1] if number + 1 < len(starts) else len(text)
+            match = _ITEM_HEAD.match(text, start)
+            if match is None or match.end() > end:
+                return False  # a hand-written item without its key: parse everything
+            entries.append((match[1], bytes.fromhex(match[2]), text[start:end]))
+        self.header = {k: v for k, v in header.items() if k != "interactions"}
+        for kind, key, chunk in entries:
+            if kind not in KINDS:
+                return False
+            interaction = Interaction(
+                kind=kind, request={}, key=key, chunk=chunk, reply_loaded=False
+            )
+            position = len(self.interactions)
+            self.interactions.append(interaction)
+            self._index.setdefault(key, []).append(position)
+        return True
+
+    def materialize_all(self) -> None:
+        for interaction in self.interactions:
+            interaction.materialize()
+
+    def _parse(self, text: str) -> None:
+        where = str(self.path)
+        try:
+            data = load_yaml(text)
+        except yaml.YAMLError as error:
+            raise CassetteError(
+                f"{where} is not valid YAML ({error}); fix it, or delete it and re-record "
+                "with --synalinks-record-mode=rewrite"
+            ) from error
+        if not isinstance(data, dict) or HEADER_KEY not in data:
+            raise CassetteError(
+                f"{where} is not a synatest cassette (no `{HEADER_KEY}:` header); "
+                "delete it and re-record with --synalinks-record-mode=rewrite"
+            )
+        fmt = data.get(HEADER_KEY)
+        if fmt != FORMAT_VERSION:
+            raise CassetteError(
+                f"{where}: cassette format {fmt!r} is not supported by this synatest "
+                f"(it reads format {FORMAT_VERSION}); re-record with "
+                "--synalinks-record-mode=rewrite or upgrade synatest"
+            )
+        items = data.get("interactions")
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise CassetteError(f"{where}: `interactions` must be a list")
+        self.header = {k: v for k, v in data.items() if k != "interactions"}
+        for number, item in enumerate(items):
+            interaction = Interaction.from_data(item, where=f"{where}: interaction #{number}")
+            self.add(interaction, renormalize=True)
+            if isinstance(item, dict) and item.get("key") != interaction.key.hex():
+                self.stale_keys.append(number)
+
+    # -- index -----------------------------------------------------------------
+    def normalize(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return normalize(kind, kwargs, scrubbers=self.scrubbers, match_api_base=self.match_api_base)
+
+    def add(self, interaction: Interaction, *, renormalize: bool = False) -> int:
+        """Append a recording and index it; returns its position."""
+        if renormalize:
+            # Idempotent for requests we wrote; applies new scrubbers to old files.
+            interaction.request = self.normalize(interaction.kind, interaction.request)
+        interaction.key = request_key(interaction.kind, interaction.request)
+        position = len(self.interactions)
+        self.interactions.append(interaction)
+        self._index.setdefault(interaction.key, []).append(position)
+        return position
+
+    def extend(self, other: Cassette) -> None:
+        """Index another cassette's recordings after ours (read-only extras)."""
+        for interaction in other.interactions:
+            copy = Interaction(**{**interaction.materialize().__dict__, "used": False})
+            copy.source = copy.source or other.path
+            self.add(copy)
+
+    def play(self, kind: str, normalized: dict[str, Any]) -> Interaction | None:
+        """The next unplayed recording of this request, or None (O(1))."""
+        key = request_key(kind, normalized)
+        positions = self._index.get(key)
+        if not positions:
+            return None
+        cursor = self._cursor.get(key, 0)
+        if cursor >= len(positions):
+            if not self.allow_repeats:
+                return None
+            cursor = len(positions) - 1
+        self._cursor[key] = cursor + 1
+        interaction = self.interactions[positions[cursor]].materialize_reply()
+        interaction.used = True
+        return interaction
+
+    def occurrences(self, kind: str, normalized: dict[str, Any]) -> int:
+        return len(self._index.get(request_key(kind, normalized), ()))
+
+    def record(self, interaction: Interaction) -> Interaction:
+        """Add a new recording (already played: it answered the call that made it)."""
+        interaction.request = self.normalize(interaction.kind, interaction.request)
+        self.add(interaction)
+        self._cursor[interaction.key] = self._cursor.get(interaction.key, 0) + 1
+        interaction.used = True
+        self.dirty = True
+        return interaction
+
+    @property
+    def own(self) -> list[Interaction]:
+        """Recordings of this file (not of read-only extras)."""
+        return [i for i in self.interactions if i.source is None]
+
+    def unused(self) -> list[tuple[int, Interaction]]:
+        return [(n, i) for n, i in enumerate(self.own) if not i.used]
+
+    def __len__(self) -> int:
+        return len(self.interactions)
+
+    # -- saving ----------------------------------------------------------------
+    def to_text(self, interactions: Iterable[Interaction] | None = None) -> str:
+        items = self.own if interactions is None else list(interactions)
+        data = {
+            HEADER_KEY: FORMAT_VERSION,
+            "recorded_with": recorded_with(),
+            "interactions": [i.to_data() for i in items],
+        }
+        return dump_yaml(data)
+
+    def save(
+        self,
+        interactions: Iterable[Interaction] | None = None,
+        *,
+        environ: dict[str, str] | None = None,
+    ) -> Path:
+        """Write the cassette atomically, after the secret scan."""
+        text = self.to_text(interactions)
+        hits = secrets.scan(text, environ)
+        if hits:
+            found = "; ".join(str(hit) for hit in hits)
+            raise CassetteError(
+                f"refusing to write cassette {self.path}: it contains {found}. "
+                "A secret reached a prompt or a reply: remove it from the program's "
+                "inputs, or register a scrubber for it "
+                "(synatest.cassettes.register_scrubber(...) or "
+                "@pytest.mark.synalinks_cassette(scrub=[...]))"
+            )
+        atomic_write(self.path, text)
+        self.dirty = False
+        return self.path
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def iter_cassettes(root: Path) -> Iterator[Path]:
+    """Every cassette file under ``root`` (YAML files, hidden temp files skipped)."""
+    if not root.exists():
+        return
+    for path in sorted(root.rglob("*.yaml")):
+        if not path.name.startswith("."):
+            yield path

@@ -1,0 +1,136 @@
+"""`synatest cassettes check|prune|stats`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from synatest import cli
+from synatest.cassettes.store import Cassette, Interaction
+
+
+def recording(text: str, tokens: int = 10) -> Interaction:
+    return Interaction(
+        kind="completion",
+        request={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": text}]},
+        response_type="ModelResponse",
+        response={
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": f"answer to {text}"},
+                }
+            ],
+            "usage": {"prompt_tokens": tokens, "completion_tokens": 2, "total_tokens": tokens + 2},
+        },
+        cost=0.25,
+    )
+
+
+def write(path: Path, *texts: str) -> None:
+    cassette = Cassette(path)
+    for text in texts:
+        cassette.record(recording(text))
+    cassette.save(environ={})
+
+
+def test_stats_lists_recordings_models_tokens_and_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "tests/test_a/test_one.yaml", "q1", "q2")
+    write(tmp_path / "shared.yaml", "q3")
+    assert cli.main(["cassettes", "stats", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "tests/test_a/test_one.yaml" in out and "completion 2" in out
+    assert "openai/gpt-4o-mini" in out
+    assert "2 cassette(s), 3 recording(s), 36 tokens, $0.750000" in out
+
+
+def test_check_passes_a_healthy_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "a.yaml", "q1")
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0
+    assert "1 cassette(s), 1 recording(s): OK" in capsys.readouterr().out
+
+
+def test_check_reports_unreadable_cassettes_and_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "good.yaml", "q1")
+    (tmp_path / "broken.yaml").write_text("a: [")
+    leaked = tmp_path / "leaked.yaml"
+    write(leaked, "q2")
+    monkeypatch.setenv("ACME_API_KEY", "acme-secret-value-123")
+    leaked.write_text(leaked.read_text().replace("q2", "acme-secret-value-123"))
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "unreadable: " in out and "broken.yaml is not valid YAML" in out
+    assert "secret: " in out and "leaked.yaml: line " in out
+    assert "the value of $ACME_API_KEY" in out
+    assert "acme-secret-value-123" not in out
+    assert "stale key: " in out  # the edit also made its lookup key stale
+    assert "3 problem(s)" in out
+
+
+def test_check_needs_an_existing_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path / "nope")]) == 2
+    assert "no cassette directory" in capsys.readouterr().err
+
+
+def test_prune_needs_a_replay_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["cassettes", "prune", "--dir", str(tmp_path)]) == 2
+    assert "pass --run" in capsys.readouterr().err
+
+
+PROJECT_TEST = """
+import litellm
+
+async def test_uses_one():
+    response = await litellm.acompletion(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "q1"}]
+    )
+    assert response.choices[0].message.content == "answer to q1"
+"""
+
+
+def test_check_and_prune_with_a_replay_run_find_orphans_and_unused_recordings(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_proj=PROJECT_TEST)
+    root = pytester.path / "cassettes"
+    write(root / "test_proj/test_uses_one.yaml", "q1", "q-unused")
+    write(root / "test_proj/test_deleted.yaml", "q9")
+    os.chdir(pytester.path)
+    assert cli.main(["cassettes", "check", "--dir", "cassettes", "--run"]) == 1
+    out = capsys.readouterr().out
+    assert "orphan: cassettes/test_proj/test_deleted.yaml (no test replayed it)" in out
+    assert "unused: cassettes/test_proj/test_uses_one.yaml: recording(s) #1 never replayed" in out
+
+    assert cli.main(["cassettes", "prune", "--dir", "cassettes", "--run"]) == 0
+    out = capsys.readouterr().out
+    assert "deleted orphan cassettes/test_proj/test_deleted.yaml" in out
+    assert "dropped 1 unused recording(s) from cassettes/test_proj/test_uses_one.yaml" in out
+    assert not (root / "test_proj/test_deleted.yaml").exists()
+    assert len(Cassette.load(root / "test_proj/test_uses_one.yaml")) == 1
+    assert cli.main(["cassettes", "check", "--dir", "cassettes", "--run"]) == 0
+
+
+def test_check_reports_stale_keys_and_rekey_fixes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.yaml"
+    write(path, "q1")
+    path.write_text(path.read_text().replace("content: q1", "content: q1 edited"))
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
+    assert "stale key: " in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--rekey"]) == 0
+    assert "rekeyed " in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0

@@ -1,0 +1,37 @@
+"""pytest-xdist: each worker records its own tests' cassettes; replay works per worker."""
+
+from __future__ import annotations
+
+import pytest
+
+from synatest.testing import LoopbackLM
+
+TESTS = """
+import os
+import litellm
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+async def test_call(n):
+    response = await litellm.acompletion(
+        model="openai/gpt-4o-mini", api_base=os.environ["LOOPBACK_URL"],
+        messages=[{"role": "user", "content": f"question {n}"}],
+    )
+    assert response.choices[0].message.content == f"Echo: question {n}"
+"""
+
+
+def test_two_workers_record_separate_files_then_replay(
+    pytester: pytest.Pytester, loopback: LoopbackLM
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_par=TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--synalinks-record-mode=once"
+    )
+    result.assert_outcomes(passed=4)
+    files = sorted(p.name for p in (pytester.path / "cassettes/test_par").iterdir())
+    assert files == [f"test_call[{n}].yaml" for n in range(4)]
+    assert len(loopback.requests) == 4
+    loopback.stop()
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2").assert_outcomes(passed=4)
