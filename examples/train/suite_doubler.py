@@ -23,7 +23,6 @@ import pytest
 import synalinks
 
 import synatest
-from synatest.datasets import parametrize_dataset
 
 
 class Question(synalinks.DataModel):
@@ -55,7 +54,7 @@ async def doubler_program(language_model: synalinks.LanguageModel) -> synalinks.
     return synalinks.Program(inputs=inputs, outputs=outputs, name="doubler")
 
 
-@parametrize_dataset("doubler.jsonl", x=Question, y=Answer)
+@synatest.parametrize_dataset("doubler.jsonl", x=Question, y=Answer)
 @pytest.mark.synalinks_eval(suite="doubler", reward="ExactMatch", threshold=0.9)
 async def test_doubler(doubler_program: synalinks.Program, x: Question, y: Answer) -> Any:
     return await doubler_program(x)

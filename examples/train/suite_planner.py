@@ -23,7 +23,6 @@ from synalinks.src.modules.synthesis.sequential_plan_synthesis import (
 )
 
 import synatest
-from synatest.datasets import parametrize_dataset
 
 CONVERSION_STEP = "Multiply the number of feet by 0.3048 and round to one decimal place"
 
@@ -83,7 +82,7 @@ async def planner_program(language_model: synalinks.LanguageModel) -> synalinks.
     )
 
 
-@parametrize_dataset("feet.jsonl", x=Length, y=Metres)
+@synatest.parametrize_dataset("feet.jsonl", x=Length, y=Metres)
 @pytest.mark.synalinks_eval(
     suite="planner",
     # The final answer also carries the model's `thinking`: compare `metres` only.
