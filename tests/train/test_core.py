@@ -206,8 +206,13 @@ def test_ctrl_c_keeps_the_best_program_and_resume_continues(
         calls["interrupt_at"] = 45  # the untrained evaluation and epoch 1 take ~36
         await train_program(program, x, y, reward=REWARD, config=settings)
 
-    with pytest.raises(KeyboardInterrupt):
-        synalinks_session.loop.run(first_run())
+    # Python's own Ctrl-C handling, whatever the runner (xdist workers) installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            synalinks_session.loop.run(first_run())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     checkpoint = json.loads((tmp_path / "checkpoint.json").read_text())
     assert checkpoint["epochs_done"] == 1
     assert checkpoint["best_val_reward"] == 1.0
