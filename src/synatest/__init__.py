@@ -47,6 +47,8 @@ _LAZY: dict[str, str] = {
     "Scrubber": "synatest.cassettes.normalize",
     "ToolCall": "synatest.doubles.replies",
     "Trace": "synatest.trace",
+    "TrainConfig": "synatest.train.core",
+    "TrainResult": "synatest.train.core",
     "assert_reward": "synatest.assertions",
     "compare_runs": "synatest.reports.compare",
     "load_dataset": "synatest.datasets",
@@ -56,6 +58,7 @@ _LAZY: dict[str, str] = {
     "register_scrubber": "synatest.cassettes.normalize",
     "strategies": "synatest.strategies",
     "tool_call": "synatest.doubles.replies",
+    "train_program": "synatest.train.core",
     "use_lm": "synatest.doubles.base",
     "write_reports": "synatest.reports",
 }
@@ -86,6 +89,8 @@ __all__ = [
     "SynatestError",
     "ToolCall",
     "Trace",
+    "TrainConfig",
+    "TrainResult",
     "UnservedLMCall",
     "UnusedReplies",
     "__version__",
@@ -98,6 +103,7 @@ __all__ = [
     "register_scrubber",
     "strategies",
     "tool_call",
+    "train_program",
     "use_lm",
     "write_reports",
 ]

@@ -12,7 +12,7 @@ from synatest import __version__
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
 # Subcommands register themselves in SUBCOMMANDS on import (one line each).
-from synatest import cli_cassettes, cli_report  # noqa: E402, F401
+from synatest import cli_cassettes, cli_report, cli_train  # noqa: E402, F401
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ pytest_plugins: list[str] = [
     "synatest._plugin_doubles",
     "synatest._plugin_cassettes",
     "synatest._plugin_eval",
+    "synatest._plugin_train",
     "synatest._plugin_reports",
     "synatest._plugin_concurrency",
 ]

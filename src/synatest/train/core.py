@@ -1,0 +1,623 @@
+"""Training a Synalinks program until its evaluation gate passes.
+
+Plain Python on real Synalinks: split the dataset (seeded), evaluate the untrained
+program, compile it with the suite's reward and a Synalinks optimizer, ``fit`` it
+epoch by epoch while a callback watches the validation reward and the budgets,
+keep the best program seen on validation, evaluate it on the held-out test split,
+save it and write the before/after report. ``synatest train`` runs this inside a
+pytest session; it is equally usable from a script or a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synatest.eval.results import SuiteResult, Usage
+from synatest.interception import current_router
+from synatest.train import _io
+from synatest.train.evaluate import evaluate_split
+from synatest.train.meter import UsageMeter
+from synatest.train.split import (
+    DEFAULT_TEST_SPLIT,
+    DEFAULT_VALIDATION_SPLIT,
+    Split,
+    split_indices,
+)
+
+OPTIMIZERS = ("random_few_shot", "omega")
+DEFAULT_EPOCHS = 5
+DEFAULT_OUTPUT_ROOT = Path("reports") / "train"
+CHECKPOINT_VERSION = 1
+
+# Why a run stopped.
+STOP_GATE = "gate passed on validation"
+STOP_ALREADY = "gate already passed on validation before training"
+STOP_EPOCHS = "epoch budget used"
+STOP_CALLS = "call budget used"
+STOP_COST = "cost budget used"
+STOP_INTERRUPTED = "interrupted"
+
+
+class TrainingError(ValueError):
+    """A training run that cannot start: bad settings, no data, no checkpoint to resume."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run (``synatest train`` flags map one to one).
+
+    Args:
+        suite: the suite's name (names the default output directory).
+        threshold: the gate: mean reward the program must reach.
+        optimizer: ``"random_few_shot"`` (default) or ``"omega"``.
+        pass_at: an example passes (for "flipped" examples) when its reward is at
+            least this (default 1.0, as eval suites).
+        epochs: at most this many epochs (default 5).
+        until_pass: stop as soon as the gate passes on validation (default True).
+        max_calls: stop once this many LM/embedding calls were made (default: no limit).
+        max_cost: stop once this much was spent, in dollars (default: no limit).
+        validation_split: fraction held out for validation (default 0.2).
+        test_split: fraction held out for the final test (default 0.2).
+        seed: seeds the split and every random draw of the run (default 1337).
+        batch_size: training examples per optimizer step (default 1, as ``fit``).
+        minibatch_size: validation examples scoring each candidate (default 4).
+        eval_batch_size: examples evaluated concurrently (default 32).
+        output: directory of the program, checkpoint and report
+            (default ``reports/train/<suite>/``).
+        resume: continue from ``output``'s checkpoint (default False).
+        verbose: Synalinks' progress bar during ``fit`` (default False).
+        optimizer_options: extra keyword arguments for the optimizer.
+    """
+
+    suite: str
+    threshold: float
+    optimizer: str = "random_few_shot"
+    pass_at: float = 1.0
+    epochs: int = DEFAULT_EPOCHS
+    until_pass: bool = True
+    max_calls: int | None = None
+    max_cost: float | None = None
+    validation_split: float = DEFAULT_VALIDATION_SPLIT
+    test_split: float = DEFAULT_TEST_SPLIT
+    seed: int = 1337
+    batch_size: int = 1
+    minibatch_size: int | None = 4
+    eval_batch_size: int = 32
+    output: Path | None = None
+    resume: bool = False
+    verbose: bool = False
+    optimizer_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output if self.output is not None else DEFAULT_OUTPUT_ROOT / self.suite
+
+    def validate(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(
+                f"unknown optimizer {self.optimizer!r}: choose from {', '.join(OPTIMIZERS)}"
+            )
+        if self.epochs < 1:
+            raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
+        if self.max_calls is not None and self.max_calls < 1:
+            raise TrainingError(f"max_calls must be at least 1, got {self.max_calls}")
+        if self.max_cost is not None and self.max_cost <= 0:
+            raise TrainingError(f"max_cost must be positive, got {self.max_cost}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise TrainingError(f"threshold must be between 0 and 1, got {self.threshold}")
+        if self.batch_size < 1 or self.eval_batch_size < 1:
+            raise TrainingError("batch sizes must be at least 1")
+
+
+@dataclass
+class EpochRecord:
+    """One row of the training history (epoch 0 is the untrained program)."""
+
+    epoch: int
+    train_reward: float | None
+    val_reward: float | None
+    best_val_reward: float | None
+    calls: int
+    cost: float
+    elapsed_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced; ``passed`` decides ``synatest train``'s exit code."""
+
+    suite: str
+    before: SuiteResult  # untrained program, test split
+    after: SuiteResult  # best trained program, test split
+    validation_before: SuiteResult
+    history: list[EpochRecord]
+    best_epoch: int
+    stop_reason: str
+    usage: Usage
+    split: Split
+    output_dir: Path
+    program_path: Path
+    config: TrainConfig
+    variables_before: dict[str, Any]
+    variables_after: dict[str, Any]
+    duration_s: float = 0.0
+    fit_s: float = 0.0  # of which inside Synalinks' fit (this run; not resumed ones)
+
+    @property
+    def passed(self) -> bool:
+        """The gate on the held-out test split, with the trained program."""
+        return self.after.passed
+
+
+# --- program state ---------------------------------------------------------------
+
+
+def trainable_state(program: Any) -> dict[str, Any]:
+    """A deep copy of the program's trainable variables (its learned content)."""
+    state: dict[str, Any] = copy.deepcopy(program.get_state_tree()["trainable_variables"])
+    return state
+
+
+def load_trainable_state(program: Any, state: dict[str, Any]) -> None:
+    program.set_state_tree({"trainable_variables": copy.deepcopy(state)})
+
+
+def _forget_seed_candidates(program: Any) -> None:
+    """Make the optimizer start from the variables' current content (used on resume)."""
+    for variable in program.trainable_variables:
+        variable.update({"seed_candidates": []})
+
+
+def save_program(program: Any, path: Path) -> None:
+    """``program.save`` through a temp file in the same directory (atomic)."""
+    _io.write_with(path, lambda tmp: program.save(str(tmp)), suffix=".json")
+
+
+@contextlib.contextmanager
+def _seeded_minibatches(seed: int) -> Iterator[None]:
+    """Seed Synalinks' validation-minibatch draw, which uses fresh OS entropy otherwise.
+
+    Without this two runs with the same seed score candidates on different
+    minibatches and train different programs.
+    """
+    import numpy as np
+    from synalinks.src.trainers import trainer as trainer_module
+
+    original = trainer_module.stratified_minibatch_indices
+    seeded_rng = np.random.default_rng(seed)
+
+    def seeded(y: Any, size: int, rng: Any = None) -> Any:
+        return original(y, size, rng=rng if rng is not None else seeded_rng)
+
+    trainer_module.stratified_minibatch_indices = seeded
+    try:
+        yield
+    finally:
+        trainer_module.stratified_minibatch_indices = original
+
+
+def _seed_everything(seed: int) -> None:
+    import numpy as np
+    from synalinks.src.backend import config as backend_config
+
+    random.seed(seed)
+    np.random.seed(seed)
+    backend_config.set_seed(seed)
+
+
+def _language_models(program: Any) -> list[Any]:
+    import synalinks
+
+    found: list[Any] = []
+    for module in program._flatten_modules():
+        for value in vars(module).values():
+            if isinstance(value, synalinks.LanguageModel) and value not in found:
+                found.append(value)
+    return found
+
+
+def make_optimizer(
+    config: TrainConfig,
+    program: Any,
+    *,
+    language_model: Any = None,
+    embedding_model: Any = None,
+) -> Any:
+    """The Synalinks optimizer named by ``config.optimizer``."""
+    import synalinks
+
+    options = dict(config.optimizer_options)
+    if config.optimizer == "random_few_shot":
+        return synalinks.optimizers.RandomFewShot(**options)
+    if embedding_model is None:
+        raise TrainingError(
+            "the omega optimizer needs an embedding model (it compares candidates by "
+            "embedding): pass embedding_model=..., or with `synatest train` make sure "
+            "the `embedding_model` fixture is served (e.g. by synatest.HashEmbeddings "
+            "or a cassette), or use --optimizer random_few_shot"
+        )
+    if language_model is None:
+        models = _language_models(program)
+        if not models:
+            raise TrainingError(
+                "the omega optimizer needs a language model to propose new instructions "
+                "and the program has none: pass language_model=..."
+            )
+        language_model = models[0]
+    return synalinks.optimizers.OMEGA(
+        language_model=language_model, embedding_model=embedding_model, **options
+    )
+
+
+def _reward_name(reward: Any) -> str:
+    if isinstance(reward, str):
+        return reward
+    return str(getattr(reward, "name", None) or getattr(reward, "__name__", type(reward).__name__))
+
+
+def _take(values: Any, indices: Sequence[int]) -> Any:
+    import numpy as np
+
+    return np.array([values[i] for i in indices], dtype="object")
+
+
+# --- checkpoint ------------------------------------------------------------------
+
+
+def checkpoint_path(output_dir: Path) -> Path:
+    return output_dir / "checkpoint.json"
+
+
+def _read_checkpoint(path: Path, config: TrainConfig, split: Split) -> dict[str, Any]:
+    if not path.exists():
+        raise TrainingError(
+            f"--resume: no checkpoint at {path}; run without --resume to start a new "
+            "training run (or pass the --output directory of the run to continue)"
+        )
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise TrainingError(
+            f"--resume: checkpoint {path} is not valid JSON ({error}); delete it and "
+            "train again without --resume"
+        ) from None
+    if data.get("version") != CHECKPOINT_VERSION:
+        raise TrainingError(
+            f"--resume: checkpoint {path} has version {data.get('version')!r}, this "
+            f"synatest writes version {CHECKPOINT_VERSION}; train again without --resume"
+        )
+    if data.get("suite") != config.suite or data.get("split") != split.fingerprint():
+        raise TrainingError(
+            f"--resume: checkpoint {path} belongs to another run (suite "
+            f"{data.get('suite')!r}, another dataset, seed or split); pass the same "
+            "suite, dataset, --synalinks-seed and split fractions, or train again "
+            "without --resume"
+        )
+    return data
+
+
+# --- the run ---------------------------------------------------------------------
+
+
+class _Run:
+    """State shared by the training loop and its Synalinks callback."""
+
+    def __init__(self, config: TrainConfig, program: Any, meter: UsageMeter) -> None:
+        self.config = config
+        self.program = program
+        self.meter = meter
+        self.history: list[EpochRecord] = []
+        self.best_val: float | None = None
+        self.best_epoch = 0
+        self.best_state: dict[str, Any] = {}
+        self.validated_state: dict[str, Any] | None = None
+        self.stop_reason = STOP_EPOCHS
+        self.started = time.perf_counter()
+        self.elapsed_before = 0.0
+        self.in_fit = False
+        self.on_epoch: Callable[[EpochRecord], None] | None = None
+        self.baseline: dict[str, Any] = {}
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.started
+
+    def budget_exhausted(self) -> str | None:
+        if self.config.max_calls is not None and self.meter.calls >= self.config.max_calls:
+            return STOP_CALLS
+        if self.config.max_cost is not None and self.meter.cost >= self.config.max_cost:
+            return STOP_COST
+        return None
+
+    def record(self, epoch: int, train: float | None, val: float | None) -> EpochRecord:
+        if val is not None and (self.best_val is None or val > self.best_val):
+            self.best_val = val
+            self.best_epoch = epoch
+            self.best_state = (
+                self.validated_state
+                if self.validated_state is not None
+                else trainable_state(self.program)
+            )
+            save_program_with_state(self.program, self.best_state, self.program_path)
+        row = EpochRecord(
+            epoch=epoch,
+            train_reward=train,
+            val_reward=val,
+            best_val_reward=self.best_val,
+            calls=self.meter.calls,
+            cost=self.meter.cost,
+            elapsed_s=round(self.elapsed(), 3),
+        )
+        self.history.append(row)
+        if self.on_epoch is not None:
+            self.on_epoch(row)
+        return row
+
+    @property
+    def program_path(self) -> Path:
+        return self.config.output_dir / "program.json"
+
+    def write_checkpoint(self, split: Split, epochs_done: int) -> None:
+        data = {
+            "version": CHECKPOINT_VERSION,
+            "suite": self.config.suite,
+            "split": split.fingerprint(),
+            "epochs_done": epochs_done,
+            "best_epoch": self.best_epoch,
+            "best_val_reward": self.best_val,
+            "best_state": self.best_state,
+            "history": [row.as_dict() for row in self.history],
+            "usage": self.meter.usage().model_dump(),
+            "elapsed_s": self.elapsed(),
+            "baseline": self.baseline,
+        }
+        _io.write_json(checkpoint_path(self.config.output_dir), data)
+
+
+def save_program_with_state(program: Any, state: dict[str, Any], path: Path) -> None:
+    """Save ``program`` as it is with ``state`` loaded, leaving it as it was."""
+    current = trainable_state(program)
+    load_trainable_state(program, state)
+    try:
+        save_program(program, path)
+    finally:
+        load_trainable_state(program, current)
+
+
+def _monitor(run: _Run, split: Split) -> Any:
+    """The Synalinks callback watching ``fit`` (built lazily: Synalinks is heavy)."""
+    import synalinks
+
+    class TrainingMonitor(synalinks.callbacks.Callback):  # type: ignore[misc]
+        def on_test_begin(self, logs: Any = None) -> None:
+            # fit() validates with the candidate its optimizer just promoted; its
+            # end-of-epoch bookkeeping may then swap in another one, so remember
+            # exactly what the validation reward belongs to.
+            if run.in_fit:
+                run.validated_state = trainable_state(run.program)
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            reason = run.budget_exhausted()
+            if reason is not None:
+                run.stop_reason = reason
+                run.program.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            logs = logs or {}
+            train = logs.get("reward")
+            val = logs.get("val_reward")
+            run.record(
+                epoch + 1,
+                float(train) if train is not None else None,
+                float(val) if val is not None else None,
+            )
+            run.validated_state = None
+            run.write_checkpoint(split, epoch + 1)
+            reason = run.budget_exhausted()
+            if (
+                run.config.until_pass
+                and run.best_val is not None
+                and run.best_val >= run.config.threshold
+            ):
+                run.stop_reason = STOP_GATE
+                run.program.stop_training = True
+            elif reason is not None:
+                run.stop_reason = reason
+                run.program.stop_training = True
+
+    return TrainingMonitor()
+
+
+async def train_program(
+    program: Any,
+    x: Any,
+    y: Any,
+    *,
+    reward: Any,
+    config: TrainConfig,
+    ids: Sequence[str] | None = None,
+    language_model: Any = None,
+    embedding_model: Any = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> TrainResult:
+    """Train ``program`` on ``(x, y)`` until ``config``'s gate passes or a budget runs out.
+
+    Args:
+        program: a built ``synalinks.Program`` (trained in place; it ends up holding
+            the best variables seen on validation).
+        x, y: the dataset, sequences of DataModels (inputs and expected outputs).
+        reward: the suite's reward (a ``synalinks.rewards.Reward``, its name, or an
+            ``async`` reward function).
+        config: the run's settings (gate, optimizer, budgets, split, seed, output).
+        ids: one readable id per example (default ``"0"``, ``"1"``, ...).
+        language_model: the LM OMEGA uses to propose instructions (default: the
+            program's first LM).
+        embedding_model: the embedding model OMEGA needs.
+        on_epoch: called with each history row (epoch 0 is the baseline).
+
+    Returns:
+        A :class:`TrainResult`; the report files are written under
+        ``config.output_dir`` by :func:`synatest.train.report.write_report`.
+
+    Raises:
+        TrainingError: bad settings, an empty dataset, or ``resume`` without a
+            matching checkpoint. Ctrl-C stops the run after saving the best
+            program and checkpoint, then re-raises ``KeyboardInterrupt``.
+    """
+    config.validate()
+    if len(x) != len(y):
+        raise TrainingError(f"x has {len(x)} examples but y has {len(y)}: give one y per x")
+    split = split_indices(
+        len(x), validation=config.validation_split, test=config.test_split, seed=config.seed
+    )
+    ids = [str(i) for i in range(len(x))] if ids is None else [str(i) for i in ids]
+    if len(ids) != len(x):
+        raise TrainingError(f"{len(ids)} ids for {len(x)} examples: give one id per example")
+    parts = {
+        name: (_take(x, idx), _take(y, idx), [ids[i] for i in idx])
+        for name, idx in (
+            ("train", split.train),
+            ("validation", split.validation),
+            ("test", split.test),
+        )
+    }
+    (x_train, y_train, _), (x_val, y_val, val_ids), (x_test, y_test, test_ids) = (
+        parts["train"],
+        parts["validation"],
+        parts["test"],
+    )
+    output_dir = config.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = (
+        _read_checkpoint(checkpoint_path(output_dir), config, split) if config.resume else None
+    )
+
+    _seed_everything(config.seed)
+    meter = UsageMeter()
+    router = current_router()
+    remove_meter = router.use(meter, name="synatest-train-meter", first=True)
+    run = _Run(config, program, meter)
+    run.on_epoch = on_epoch
+    began = time.perf_counter()
+    try:
+        optimizer = make_optimizer(
+            config, program, language_model=language_model, embedding_model=embedding_model
+        )
+        program.compile(reward=reward, optimizer=optimizer)
+        reward_name = _reward_name(reward)
+
+        async def evaluate(xs: Any, ys: Any, split_ids: list[str]) -> SuiteResult:
+            return await evaluate_split(
+                program,
+                xs,
+                ys,
+                split_ids,
+                suite=config.suite,
+                threshold=config.threshold,
+                reward_name=reward_name,
+                pass_at=config.pass_at,
+                batch_size=config.eval_batch_size,
+            )
+
+        variables_before = trainable_state(program)
+        if checkpoint is None:
+            validation_before = await evaluate(x_val, y_val, val_ids)
+            before = await evaluate(x_test, y_test, test_ids)
+            run.baseline = {
+                "validation": validation_before.model_dump(mode="json"),
+                "test": before.model_dump(mode="json"),
+                "variables": variables_before,
+            }
+            run.validated_state = variables_before
+            run.record(0, None, validation_before.mean)
+            run.validated_state = None
+            initial_epoch = 0
+            run.write_checkpoint(split, 0)
+        else:
+            run.baseline = checkpoint["baseline"]
+            validation_before = SuiteResult.model_validate(run.baseline["validation"])
+            before = SuiteResult.model_validate(run.baseline["test"])
+            variables_before = run.baseline["variables"]
+            run.history = [EpochRecord(**row) for row in checkpoint["history"]]
+            run.best_val = checkpoint["best_val_reward"]
+            run.best_epoch = checkpoint["best_epoch"]
+            run.best_state = checkpoint["best_state"]
+            run.elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
+            meter.restore(Usage.model_validate(checkpoint["usage"]))
+            load_trainable_state(program, run.best_state)
+            _forget_seed_candidates(program)
+            initial_epoch = int(checkpoint["epochs_done"])
+
+        fit_s = 0.0
+        gate_met = run.best_val is not None and run.best_val >= config.threshold
+        if config.until_pass and gate_met:
+            run.stop_reason = STOP_GATE if initial_epoch else STOP_ALREADY
+        elif run.budget_exhausted() is not None:
+            run.stop_reason = str(run.budget_exhausted())
+        elif initial_epoch >= config.epochs:
+            run.stop_reason = STOP_EPOCHS
+        else:
+            run.in_fit = True
+            fit_began = time.perf_counter()
+            try:
+                with _seeded_minibatches(config.seed + initial_epoch):
+                    await program.fit(
+                        x=x_train,
+                        y=y_train,
+                        validation_data=(x_val, y_val),
+                        # One validation batch: its reward is the per-example mean.
+                        validation_batch_size=len(x_val),
+                        batch_size=config.batch_size,
+                        minibatch_size=config.minibatch_size,
+                        epochs=config.epochs,
+                        initial_epoch=initial_epoch,
+                        callbacks=[_monitor(run, split)],
+                        verbose=1 if config.verbose else 0,
+                    )
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                # Ctrl-C under asyncio.Runner cancels the task (CancelledError here),
+                # then surfaces as KeyboardInterrupt.
+                run.stop_reason = STOP_INTERRUPTED
+                # program.json already holds the best program; leave the program
+                # object holding it too, then let the interrupt through.
+                load_trainable_state(program, run.best_state)
+                raise
+            finally:
+                run.in_fit = False
+                fit_s = time.perf_counter() - fit_began
+
+        load_trainable_state(program, run.best_state)
+        after = await evaluate(x_test, y_test, test_ids)
+        # program.json and checkpoint.json already hold the best program: both are
+        # written whenever it improves / an epoch ends.
+        return TrainResult(
+            suite=config.suite,
+            before=before,
+            after=after,
+            validation_before=validation_before,
+            history=run.history,
+            best_epoch=run.best_epoch,
+            stop_reason=run.stop_reason,
+            usage=meter.usage(),
+            split=split,
+            output_dir=output_dir,
+            program_path=run.program_path,
+            config=config,
+            variables_before=variables_before,
+            variables_after=trainable_state(program),
+            duration_s=time.perf_counter() - began,
+            fit_s=fit_s,
+        )
+    finally:
+        remove_meter()

@@ -1,0 +1,57 @@
+"""A router layer counting the LM calls, tokens and cost of a training run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synatest.eval.results import Usage
+from synatest.interception import CallNext, LMRequest
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+class UsageMeter:
+    """Counts every call that passes through it (first in the chain: all of them).
+
+    Calls are counted when they start (a budget is about calls made, answered or
+    not); tokens and cost when the response arrives, from litellm's ``usage`` and
+    ``_hidden_params["response_cost"]`` (what doubles and cassettes fill in too).
+    """
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost = 0.0
+
+    async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
+        self.calls += 1
+        response = await call_next(request)
+        usage = _field(response, "usage")
+        if usage is not None:
+            self.prompt_tokens += int(_field(usage, "prompt_tokens") or 0)
+            self.completion_tokens += int(_field(usage, "completion_tokens") or 0)
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+        if cost:
+            self.cost += float(cost)
+        return response
+
+    def usage(self) -> Usage:
+        return Usage(
+            calls=self.calls,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost=self.cost,
+        )
+
+    def restore(self, usage: Usage) -> None:
+        """Continue counting from a previous run's totals (``--resume``)."""
+        self.calls = usage.calls
+        self.prompt_tokens = usage.prompt_tokens
+        self.completion_tokens = usage.completion_tokens
+        self.cost = usage.cost
