@@ -321,13 +321,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     usage = config.stash.get(USAGE_KEY, None)
     if target is None or usage is None:
         return
-    from synatest.cassettes.store import atomic_write
+    from synatest._atomic import atomic_write_text
 
     path = Path(target)
     worker = getattr(config, "workerinput", {}).get("workerid")
     if worker:
         path = path.with_name(f"{path.name}.{worker}")
-    atomic_write(path, json.dumps(usage, indent=2, sort_keys=True))
+    atomic_write_text(path, json.dumps(usage, indent=2, sort_keys=True))
 
 
 @pytest.fixture

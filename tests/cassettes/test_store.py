@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synatest._atomic import atomic_write_text
 from synatest.cassettes.store import (
     Cassette,
     Interaction,
-    atomic_write,
     dump_yaml,
     load_yaml,
 )
@@ -166,7 +166,7 @@ def test_atomic_write_removes_its_temp_file_on_failure(
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        atomic_write(target, "new")
+        atomic_write_text(target, "new")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
 

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from synatest._atomic import atomic_open, atomic_write_text
 from synatest.errors import ReportError
 from synatest.eval.results import ExampleResult, RunReport, SuiteResult
 from synatest.reports import FORMATS, junit, load_report, markdown, parse_formats, write_reports
 from synatest.reports import html as html_report
-from synatest.reports._atomic import atomic_open, atomic_write_text
 
 from .conftest import build_report
 

@@ -25,10 +25,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from synatest import interception
+from synatest._atomic import atomic_write_text
 from synatest.cassettes import secrets
 from synatest.cassettes.layer import CassetteLayer
 from synatest.cassettes.normalize import Scrubber, canonical, normalize
-from synatest.cassettes.store import FORMAT_VERSION, Cassette, atomic_write, recorded_with
+from synatest.cassettes.store import FORMAT_VERSION, Cassette, recorded_with
 from synatest.errors import CassetteError, CassetteMiss
 from synatest.interception import LMRequest, Router
 
@@ -169,7 +170,7 @@ class SynatestPersister:
                 + "; ".join(str(h) for h in hits)
                 + ". Remove the secret from the program's inputs or scrub it."
             )
-        atomic_write(Path(cassette_path), text)
+        atomic_write_text(cassette_path, text)
 
 
 def _vcr_miss(error: BaseException) -> BaseException | None:

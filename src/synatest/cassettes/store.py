@@ -19,11 +19,9 @@ refused when the secret scan finds anything.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from synatest._atomic import atomic_write_text
 from synatest.cassettes import secrets
 from synatest.cassettes.normalize import Scrubber, normalize, request_key
 from synatest.errors import CassetteError
@@ -441,25 +440,9 @@ class Cassette:
                 "(synatest.cassettes.register_scrubber(...) or "
                 "@pytest.mark.synalinks_cassette(scrub=[...]))"
             )
-        atomic_write(self.path, text)
+        atomic_write_text(self.path, text)
         self.dirty = False
         return self.path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def iter_cassettes(root: Path) -> Iterator[Path]:

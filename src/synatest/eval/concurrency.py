@@ -18,7 +18,6 @@ This core is plain Python (no pytest): the plugin in
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import copy
 import json
@@ -27,7 +26,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio  # imported where used: the plugin loads without it
 
 from synatest.interception import LMRequest, Router, current_router, snapshot, use_router
 
@@ -112,6 +114,8 @@ class RateLimiter:
         return self.limits.get(model, self.limits.get("*"))
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
+        import asyncio
+
         rate = self.rate_of(request.model)
         if rate:
             loop = asyncio.get_running_loop()
@@ -200,6 +204,8 @@ class Prefetcher:
         template: Router,
     ) -> Prefetch:
         """Start ``func(**kwargs)`` now, its LM calls routed like ``template``'s."""
+        import asyncio
+
         router = Router(
             live=template.live,
             test_id=nodeid,
@@ -251,6 +257,8 @@ class Prefetcher:
     def replay_layer(self, prefetch: Prefetch) -> Callable[[LMRequest, CallNext], Awaitable[Any]]:
         """A router layer answering from ``prefetch``'s responses, else the chain."""
 
+        import asyncio
+
         async def replay(request: LMRequest, call_next: CallNext) -> Any:
             if not prefetch.task.done():
                 # Its responses arrive as it runs: wait for all of them.
@@ -278,6 +286,8 @@ class Prefetcher:
         from the prefetch where they can be, and the error is the example's own.
         """
 
+        import asyncio
+
         async def run_example(*args: Any, **kwargs: Any) -> Any:
             if not prefetch.task.done():
                 await asyncio.shield(prefetch.task)
@@ -297,6 +307,8 @@ class Prefetcher:
     # end ---------------------------------------------------------------------------------
     def cancel_all(self) -> None:
         """Cancel prefetches whose examples will not run (``-x``, Ctrl-C, deselection)."""
+        import asyncio
+
         tasks = [p.task for p in self.pending.values() if not p.task.done()]
         for task in tasks:
             task.cancel()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from synatest.eval.results import GateResult, RunReport, SuiteResult
+if TYPE_CHECKING:
+    # pydantic models: imported where built, so the plugin loads without pydantic.
+    from synatest.eval.results import GateResult, RunReport, SuiteResult
 from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison
 
 DEFAULT_ALPHA = 0.05
@@ -61,6 +63,8 @@ class ThresholdGate:
 
     def check(self, suite: SuiteResult) -> GateResult:
         message = self.fails(suite)
+        from synatest.eval.results import GateResult
+
         return GateResult(
             name=self.name,
             passed=message is None,
@@ -92,6 +96,8 @@ class MaxErrorRateGate:
 
     def check(self, suite: SuiteResult) -> GateResult:
         message = self.fails(suite)
+        from synatest.eval.results import GateResult
+
         return GateResult(
             name=self.name,
             passed=message is None,
@@ -153,6 +159,8 @@ class RegressionGate:
             details.update(cmp.as_dict())
             if cmp.paired == 0:
                 details["note"] = "no example was scored in both runs"
+        from synatest.eval.results import GateResult
+
         return GateResult(name=self.name, passed=message is None, message=message, details=details)
 
 

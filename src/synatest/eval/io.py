@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from synatest._atomic import atomic_write_text
 from synatest.eval.results import SCHEMA_VERSION, RunReport
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` through a temp file in the same directory + ``os.replace``.
-
-    A crash or Ctrl-C leaves either the old file or the new one, never half of one.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
-
-
 def save_report(report: RunReport, path: str | os.PathLike[str]) -> Path:
-    return write_text_atomic(path, report.model_dump_json(indent=2) + "\n")
+    return atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
 
 
 class BaselineError(ValueError):

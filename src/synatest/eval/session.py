@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,12 +23,14 @@ from synatest import options
 from synatest.datasets import DATASET_ATTR, EXAMPLE_MARKER, Dataset
 from synatest.errors import LMCallFailed
 from synatest.eval.gates import DEFAULT_ALPHA, GatePolicy, parse_alpha, parse_fraction
-from synatest.eval.io import BaselineError, load_report, save_report
-from synatest.eval.results import ExampleResult, RunReport, SuiteResult, Usage
-from synatest.eval.scoring import score_suite
-from synatest.eval.xdist import PAYLOAD_KEY, merge_payloads, worker_payload
 from synatest.interception import CallNext, LMRequest
 from synatest.session import ROUTER_KEY, get_session
+
+if TYPE_CHECKING:
+    from synatest.eval.results import ExampleResult, RunReport
+
+# The result objects (pydantic) and what builds them are imported by the methods
+# that run in eval mode only, so loading the plugin costs no pydantic import.
 
 EVAL_MARKER = "synalinks_eval"
 MARKER_ARGS = ("suite", "reward", "threshold", "pass_at")
@@ -247,10 +249,14 @@ class UsageMeter:
     """A router layer counting an example's LM calls, tokens and cost."""
 
     def __init__(self) -> None:
+        from synatest.eval.results import Usage
+
         self.usage = Usage()
         self.models: set[str] = set()
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
+        from synatest.eval.results import Usage
+
         self.models.add(request.model)
         try:
             response = await call_next(request)
@@ -344,6 +350,8 @@ class EvalSession:
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
+        from synatest.eval.io import BaselineError, load_report
+
         for line in MARKERS.values():
             self.config.addinivalue_line("markers", line)
         if not self.enabled:
@@ -494,6 +502,8 @@ class EvalSession:
         error: BaseException | None,
         in_reward: bool = False,
     ) -> None:
+        from synatest.eval.results import ExampleResult
+
         funcargs = getattr(item, "funcargs", {})
         message = None
         if error is not None:
@@ -532,11 +542,17 @@ class EvalSession:
 
     # -- end of session --------------------------------------------------------------------
     def add_worker_output(self, workeroutput: dict[str, Any]) -> None:
+        from synatest.eval.xdist import PAYLOAD_KEY
+
         payload = workeroutput.get(PAYLOAD_KEY)
         if payload is not None:
             self.worker_payloads.append(payload)
 
     def build_report(self) -> RunReport:
+        from synatest.eval.results import RunReport, SuiteResult, Usage
+        from synatest.eval.scoring import score_suite
+        from synatest.eval.xdist import merge_payloads
+
         results = list(self.results)
         specs = {name: spec.as_payload() for name, spec in self.suites.items()}
         models = set(self.models)
@@ -577,6 +593,9 @@ class EvalSession:
         )
 
     def finish(self, session: pytest.Session) -> None:
+        from synatest.eval.io import save_report
+        from synatest.eval.xdist import PAYLOAD_KEY, worker_payload
+
         if not self.enabled:
             return
         if self.is_worker:

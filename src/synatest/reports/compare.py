@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport, SuiteResult, Usage
 from synatest.reports import _rows, _templates
-from synatest.reports._atomic import atomic_write_text
 
 COMPARISON_SCHEMA_VERSION = 1
 BOOTSTRAP_RESAMPLES = 2000

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from synatest._atomic import atomic_open
 from synatest.eval.results import RunReport
-from synatest.reports._atomic import atomic_open
 from synatest.reports._rows import compact, iter_rows
 
 FILENAME = "examples.csv"

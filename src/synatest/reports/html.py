@@ -16,9 +16,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from synatest._atomic import atomic_write_text
 from synatest.eval.results import RunReport
 from synatest.reports import _rows, _templates, svg
-from synatest.reports._atomic import atomic_write_text
 
 FILENAME = "report.html"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from synatest._atomic import atomic_write_text
 from synatest.errors import ReportError
 from synatest.eval.results import SCHEMA_VERSION, RunReport
-from synatest.reports._atomic import atomic_write_text
 from synatest.reports._rows import to_json
 
 FILENAME = "report.json"

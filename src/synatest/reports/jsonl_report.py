@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jsonlines
 
+from synatest._atomic import atomic_open
 from synatest.eval.results import RunReport
-from synatest.reports._atomic import atomic_open
 from synatest.reports._rows import iter_rows
 
 FILENAME = "examples.jsonl"

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport
 from synatest.reports import _rows, _templates
-from synatest.reports._atomic import atomic_write_text
 
 FILENAME = "report.md"
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"

@@ -1,38 +1,16 @@
-"""Atomic file writes: a crash or Ctrl-C never leaves a half-written file."""
+"""Atomic writes of training outputs (on the shared :mod:`synatest._atomic`)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synatest._atomic import atomic_path
+from synatest._atomic import atomic_write_text as write_text
 
-@contextlib.contextmanager
-def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
-    """A temp path in ``path``'s directory, moved onto ``path`` when the block succeeds.
-
-    ``suffix`` keeps the extension some writers insist on (``program.save`` wants
-    ``.json``). On error the temp file is removed and ``path`` is left untouched.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+__all__ = ["write_json", "write_text", "write_with"]
 
 
 def write_json(path: Path, data: Any) -> None:

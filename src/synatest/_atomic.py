@@ -1,4 +1,7 @@
-"""Atomic file writes: a reader (or a crash, or Ctrl-C) never sees half a report.
+"""Atomic file writes: a reader (or a crash, or Ctrl-C) never sees half a file.
+
+Every file synatest writes (cassettes, reports, baselines, checkpoints, trained
+programs) goes through here.
 
 Every file is written to a temporary file in the destination's own directory (so the
 final :func:`os.replace` is a rename on one filesystem, atomic on POSIX and Windows),
@@ -39,3 +42,26 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_open(path) as handle:
         handle.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+    """A temp path beside ``path``, moved onto ``path`` when the block succeeds.
+
+    For writers that want a file name rather than a handle (``program.save``,
+    ``figure.savefig``); ``suffix`` keeps the extension some of them insist on. On
+    error the temp file is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=suffix or ".tmp"
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
