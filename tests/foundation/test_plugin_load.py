@@ -33,7 +33,10 @@ def test_plugin_load_imports_neither_synalinks_nor_litellm(pytester: pytest.Pyte
 
         def test_nothing_heavy(pytestconfig):
             assert pytestconfig.pluginmanager.has_plugin("synatest")
-            heavy = {"synalinks", "litellm", "mlflow", "pandas", "numpy", "vcrpy"}
+            heavy = {
+                "synalinks", "litellm", "mlflow", "pandas", "numpy", "vcr", "pydantic",
+                "jinja2", "matplotlib",
+            }
             assert not heavy & set(sys.modules), heavy & set(sys.modules)
         """
     )

@@ -350,8 +350,6 @@ class EvalSession:
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
-        from synatest.eval.io import BaselineError, load_report
-
         for line in MARKERS.values():
             self.config.addinivalue_line("markers", line)
         if not self.enabled:
@@ -378,6 +376,8 @@ class EvalSession:
                 )
             self.baseline_path = default
         if self.baseline_path is not None:
+            from synatest.eval.io import BaselineError, load_report
+
             try:
                 self.policy.baseline = load_report(self.baseline_path)
             except BaselineError as error:
