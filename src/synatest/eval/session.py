@@ -593,11 +593,11 @@ class EvalSession:
         )
 
     def finish(self, session: pytest.Session) -> None:
+        if not self.enabled:
+            return
         from synatest.eval.io import save_report
         from synatest.eval.xdist import PAYLOAD_KEY, worker_payload
 
-        if not self.enabled:
-            return
         if self.is_worker:
             workeroutput = self.config.workeroutput  # type: ignore[attr-defined]
             specs = {name: spec.as_payload() for name, spec in self.suites.items()}
