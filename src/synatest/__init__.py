@@ -7,7 +7,6 @@ Importing ``synatest`` is cheap: names that need Synalinks are loaded on first u
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from synatest.errors import (
@@ -22,11 +21,6 @@ from synatest.errors import (
     UnusedReplies,
 )
 from synatest.interception import LMRequest, Router
-
-try:
-    __version__ = version("synatest")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
 
 # Public name -> module that defines it, imported on first access. Every name here
 # is listed in __all__ too.
@@ -109,7 +103,21 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    # Looked up on first use: a metadata scan costs ~20 ms, paid by every pytest run
+    # that loads the plugin if done at import.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("synatest")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'synatest' has no attribute {name!r}")
