@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # pydantic models: imported where built, so the plugin loads without pydantic.
@@ -20,6 +20,13 @@ from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison
 
 DEFAULT_ALPHA = 0.05
 MAX_LISTED = 10  # example ids named in a message; details keep them all
+
+
+def _result(name: str, message: str | None, details: dict[str, Any]) -> GateResult:
+    """The :class:`GateResult` of a gate (passed when it had no failure message)."""
+    from synatest.eval.results import GateResult  # pydantic: imported when gates run
+
+    return GateResult(name=name, passed=message is None, message=message, details=details)
 
 
 def _fmt(value: float | None) -> str:
@@ -63,14 +70,7 @@ class ThresholdGate:
 
     def check(self, suite: SuiteResult) -> GateResult:
         message = self.fails(suite)
-        from synatest.eval.results import GateResult
-
-        return GateResult(
-            name=self.name,
-            passed=message is None,
-            message=message,
-            details={"threshold": self.threshold, "mean": suite.mean},
-        )
+        return _result(self.name, message, {"threshold": self.threshold, "mean": suite.mean})
 
 
 @dataclass
@@ -96,13 +96,10 @@ class MaxErrorRateGate:
 
     def check(self, suite: SuiteResult) -> GateResult:
         message = self.fails(suite)
-        from synatest.eval.results import GateResult
-
-        return GateResult(
-            name=self.name,
-            passed=message is None,
-            message=message,
-            details={
+        return _result(
+            self.name,
+            message,
+            {
                 "max_error_rate": self.max_rate,
                 "errors": suite.errors,
                 "n": suite.n,
@@ -159,9 +156,7 @@ class RegressionGate:
             details.update(cmp.as_dict())
             if cmp.paired == 0:
                 details["note"] = "no example was scored in both runs"
-        from synatest.eval.results import GateResult
-
-        return GateResult(name=self.name, passed=message is None, message=message, details=details)
+        return _result(self.name, message, details)
 
 
 @dataclass
