@@ -10,17 +10,27 @@ import inspect
 import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from synatest import options
 from synatest._argtypes import argtype
-from synatest.eval.concurrency import DEFAULT_WINDOW, Prefetcher, RateLimiter, parse_rate_limits
+from synatest.eval import flags
+from synatest.eval.flags import DEFAULT_WINDOW, EVAL_MARKER
 from synatest.session import ROUTER_KEY, get_session
 
-EVAL_MARKER = "synalinks_eval"
+if TYPE_CHECKING:  # the core is imported when examples run concurrently
+    from synatest.eval.concurrency import Prefetcher, RateLimiter
+
 CONCURRENCY_KEY = pytest.StashKey["ConcurrencySession"]()
+
+
+@argtype
+def _rate_limits(raw: str) -> dict[str, float]:
+    from synatest.eval.concurrency import parse_rate_limits
+
+    return parse_rate_limits(raw)
 
 
 @argtype
@@ -51,7 +61,7 @@ options.group(
             "rate-limit",
             "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
             "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
-            type=argtype(parse_rate_limits),
+            type=_rate_limits,
             metavar="SPEC",
         ),
     ],
@@ -135,10 +145,8 @@ class ConcurrencySession:
     @classmethod
     def from_config(cls, config: pytest.Config) -> ConcurrencySession:
         session = cls(config)
-        try:
-            enabled = bool(options.value(config, "eval"))
-        except KeyError:  # eval mode not installed
-            enabled = False
+        # Eval mode may be disabled (-p no:synatest._plugin_eval): then nothing runs ahead.
+        enabled = config.pluginmanager.has_plugin("synatest._plugin_eval") and flags.enabled(config)
         if not enabled:
             return session
         live = get_session(config).live
@@ -148,6 +156,8 @@ class ConcurrencySession:
         session.window = window
         limits = options.value(config, "rate-limit")
         if limits:
+            from synatest.eval.concurrency import RateLimiter
+
             session.limiter = RateLimiter(limits)
         return session
 
@@ -161,6 +171,8 @@ class ConcurrencySession:
 
     def _get_prefetcher(self) -> Prefetcher:
         if self.prefetcher is None:
+            from synatest.eval.concurrency import Prefetcher
+
             loop = get_session(self.config).loop.runner.get_loop()
             self.prefetcher = Prefetcher(loop, self.window, self.limiter)
         return self.prefetcher

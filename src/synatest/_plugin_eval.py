@@ -1,19 +1,23 @@
 """pytest plugin of eval mode: options, markers, and hooks forwarding to EvalSession.
 
-Light to import: the eval core imports Synalinks only to resolve rewards, in
-``--synalinks-eval`` runs.
+Light to import: it loads :mod:`synatest.eval.flags` only. The eval core
+(:mod:`synatest.eval.session`: datasets, gates, statistics) is imported when the run
+has ``--synalinks-eval`` or collects an evaluation example; Synalinks only to
+resolve rewards, in ``--synalinks-eval`` runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from synatest import options
-from synatest.eval import hookspecs
-from synatest.eval.session import EVAL_KEY, EvalSession, get_eval_session
+from synatest.eval import flags, hookspecs
+
+if TYPE_CHECKING:
+    from synatest.eval.session import EvalSession
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -24,20 +28,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser, "eval")
 
 
+def _session(config: pytest.Config, create: bool = False) -> EvalSession | None:
+    """The run's EvalSession; made (importing the eval core) only when ``create``."""
+    session = config.stash.get(flags.EVAL_KEY, None)
+    if session is None and create:
+        from synatest.eval.session import get_eval_session
+
+        session = get_eval_session(config)
+    return session
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    session = EvalSession(config)
-    config.stash[EVAL_KEY] = session
-    session.configure()
+    for line in flags.MARKERS.values():
+        config.addinivalue_line("markers", line)
+    if flags.enabled(config):
+        _session(config, create=True)
+    else:
+        flags.check_eval_only_flags(config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    get_eval_session(session.config).collection_finish(session.items)
+    has_examples = any(item.get_closest_marker(flags.EVAL_MARKER) for item in session.items)
+    eval_session = _session(session.config, create=has_examples)
+    if eval_session is not None:
+        eval_session.collection_finish(session.items)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
-    return (yield from get_eval_session(pyfuncitem.config).pyfunc_call(pyfuncitem))
+    eval_session = _session(pyfuncitem.config)
+    if eval_session is None:
+        return (yield)
+    return (yield from eval_session.pyfunc_call(pyfuncitem))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -45,7 +68,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    get_eval_session(item.config).makereport(item, report)
+    eval_session = _session(item.config)
+    if eval_session is not None:
+        eval_session.makereport(item, report)
     return report
 
 
@@ -53,13 +78,18 @@ def pytest_runtest_makereport(
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist (controller): a worker finished; keep its eval results."""
     output = getattr(node, "workeroutput", None)
-    if output:
-        get_eval_session(node.config).add_worker_output(output)
+    eval_session = _session(node.config)
+    if output and eval_session is not None:
+        eval_session.add_worker_output(output)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    get_eval_session(session.config).finish(session)
+    eval_session = _session(session.config)
+    if eval_session is not None:
+        eval_session.finish(session)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    get_eval_session(terminalreporter.config).terminal_summary(terminalreporter)
+    eval_session = _session(terminalreporter.config)
+    if eval_session is not None:
+        eval_session.terminal_summary(terminalreporter)

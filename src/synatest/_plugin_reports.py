@@ -83,7 +83,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def _example_of(item: pytest.Item) -> ExampleResult | None:
     """The eval result eval mode recorded for ``item`` (its latest), if any."""
     try:
-        from synatest.eval.session import EVAL_KEY
+        from synatest.eval.flags import EVAL_KEY
     except ImportError:  # eval mode not installed
         return None
     session = item.config.stash.get(EVAL_KEY, None)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from synatest.errors import DatasetError
+from synatest.eval.flags import DATASET_ATTR, EXAMPLE_MARKER
 
 __all__ = ["Dataset", "Example", "load_dataset", "parametrize_dataset"]
 
@@ -44,8 +45,6 @@ _EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-DATASET_ATTR = "__synatest_dataset__"
-EXAMPLE_MARKER = "synalinks_example"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,54 @@ def test_plugin_load_imports_neither_synalinks_nor_litellm(pytester: pytest.Pyte
     result.assert_outcomes(passed=1)
 
 
+EVAL_CORE = (
+    "synatest.eval.session",
+    "synatest.eval.gates",
+    "synatest.eval.stats",
+    "synatest.eval.concurrency",
+    "synatest.datasets",
+)
+
+
+def test_eval_core_loads_only_for_eval_examples(pytester: pytest.Pytester) -> None:
+    # A suite that never uses Synalinks pays for none of the eval core.
+    pytester.makepyfile(
+        test_plain=f"""
+        import sys
+
+        def test_plain():
+            loaded = [name for name in {EVAL_CORE!r} if name in sys.modules]
+            assert not loaded, loaded
+        """
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    # Once an evaluation example is collected, eval mode loads and skips it as before.
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        @pytest.mark.synalinks_eval(suite="qa")
+        @pytest.mark.parametrize("x", [1, 2])
+        def test_example(x):
+            return x
+        """
+    )
+    result = pytester.runpytest_subprocess("-rs", "test_suite.py")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*evaluation suite 'qa': run `pytest --synalinks-eval`*"])
+
+
+def test_feature_plugins_can_be_disabled_one_by_one(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest_subprocess("-p", "no:synatest._plugin_eval", "--synalinks-eval")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --synalinks-eval*"])
+    result = pytester.runpytest_subprocess(
+        "-p", "no:synatest._plugin_eval", "--synalinks-seed", "3"
+    )
+    result.assert_outcomes(passed=1)
+
+
 def test_report_header_says_offline_and_seed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest("--synalinks-seed", "7")

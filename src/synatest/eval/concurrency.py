@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio  # imported where used: the plugin loads without it
 
+from synatest.eval.flags import DEFAULT_WINDOW
 from synatest.interception import LMRequest, Router, current_router, snapshot, use_router
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
-DEFAULT_WINDOW = 8
 # Layers of the example's own router that must not be copied into a prefetch router.
 PRIVATE_LAYERS = ("synatest-eval-usage", "synatest-replay", "synatest-rate-limit")
 # litellm kwargs that do not change the answer (and may hold secrets or objects).

@@ -8,17 +8,32 @@ mean and errors). :func:`gates_for` builds a suite's gates from a
 
 from __future__ import annotations
 
-import argparse
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # pydantic models: imported where built, so the plugin loads without pydantic.
     from synatest.eval.results import GateResult, RunReport, SuiteResult
+from synatest.eval.flags import (  # re-exported: the flags are parsed where the plugin loads
+    DEFAULT_ALPHA,
+    FlagValueError,
+    parse_alpha,
+    parse_fraction,
+)
 from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison
 
-DEFAULT_ALPHA = 0.05
+__all__ = [
+    "DEFAULT_ALPHA",
+    "FlagValueError",
+    "Gate",
+    "GatePolicy",
+    "MaxErrorRateGate",
+    "RegressionGate",
+    "ThresholdGate",
+    "parse_alpha",
+    "parse_fraction",
+]
+
 MAX_LISTED = 10  # example ids named in a message; details keep them all
 
 
@@ -179,29 +194,3 @@ class GatePolicy:
             gates.append(RegressionGate(base, delta=self.fail_regression, alpha=self.alpha))
         gates.append(MaxErrorRateGate(self.max_error_rate))
         return gates
-
-
-# -- flag parsing (argparse types: a ValueError becomes a usage error) ---------------
-
-
-class FlagValueError(argparse.ArgumentTypeError, ValueError):
-    """A bad flag or ini value: argparse shows the message; ini parsing catches ValueError."""
-
-
-def parse_fraction(raw: str) -> float:
-    """A number in [0, 1], written ``0.05`` or ``5%``."""
-    text = str(raw).strip()
-    try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise FlagValueError(f"expected a number such as 0.05 or 5%, got {raw!r}") from None
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise FlagValueError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
-    return value
-
-
-def parse_alpha(raw: str) -> float:
-    value = parse_fraction(raw)
-    if not 0.0 < value < 1.0:
-        raise FlagValueError(f"the significance level must be between 0 and 1, got {raw!r}")
-    return value

@@ -1,6 +1,6 @@
 """The eval-mode session: suites registry, per-example recording, gates, report.
 
-Kept in ``config.stash[EVAL_KEY]`` (:func:`get_eval_session`); every hook of
+Kept in ``config.stash[EVAL_KEY]`` (:func:`get_eval_session`, made on first use); every hook of
 ``synatest._plugin_eval`` is one call into it. Imports nothing heavy: Synalinks is
 imported only to resolve rewards, in ``--synalinks-eval`` runs.
 """
@@ -20,9 +20,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import options
-from synatest.datasets import DATASET_ATTR, EXAMPLE_MARKER, Dataset
+from synatest.datasets import Dataset
 from synatest.errors import LMCallFailed
-from synatest.eval.gates import DEFAULT_ALPHA, GatePolicy, parse_alpha, parse_fraction
+from synatest.eval import flags
+from synatest.eval.flags import (
+    DATASET_ATTR,
+    DEFAULT_BASELINE,
+    DEFAULT_REPORT_DIR,
+    EVAL_KEY,
+    EVAL_MARKER,
+    EXAMPLE_MARKER,
+    REPORT_FILE,
+)
+from synatest.eval.gates import GatePolicy
 from synatest.interception import CallNext, LMRequest
 from synatest.session import ROUTER_KEY, get_session
 
@@ -32,82 +42,8 @@ if TYPE_CHECKING:
 # The result objects (pydantic) and what builds them are imported by the methods
 # that run in eval mode only, so loading the plugin costs no pydantic import.
 
-EVAL_MARKER = "synalinks_eval"
 MARKER_ARGS = ("suite", "reward", "threshold", "pass_at")
-DEFAULT_REPORT_DIR = "reports"
-DEFAULT_BASELINE = "synatest-baseline.json"
-REPORT_FILE = "report.json"
-
-MARKERS = {
-    EVAL_MARKER: (
-        f"{EVAL_MARKER}(suite=None, reward='exact_match', threshold=None, pass_at=1.0): "
-        "an evaluation example; the test returns the program's prediction. Skipped unless "
-        "pytest runs with --synalinks-eval"
-    ),
-    EXAMPLE_MARKER: (
-        f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "
-        "from (set by synatest.parametrize_dataset)"
-    ),
-}
-
-EVAL_KEY = pytest.StashKey["EvalSession"]()
 _TOLERATED_KEY = pytest.StashKey[str]()
-
-
-options.group(
-    "eval",
-    [
-        options.Option(
-            "eval",
-            "run the evaluation suites (tests marked synalinks_eval): record each example's "
-            "reward and gate every suite",
-            flag=True,
-        ),
-        options.Option(
-            "report-dir",
-            "directory of the eval reports (report.json, ...)",
-            default=DEFAULT_REPORT_DIR,
-            metavar="DIR",
-        ),
-        options.Option(
-            "baseline",
-            "a saved run (baseline or report.json) to compare each suite with, example by "
-            "example; a significant drop fails the suite",
-            metavar="PATH",
-        ),
-        options.Option(
-            "save-baseline",
-            f"save this run as a baseline (default path: {DEFAULT_BASELINE}; write "
-            "--synalinks-save-baseline=PATH)",
-            metavar="PATH",
-            nargs="?",
-            const="",
-            ini=False,
-        ),
-        options.Option(
-            "fail-regression",
-            "allowed drop of a suite's mean reward against the baseline (0.05 or 5%%); "
-            "a larger drop fails only when significant",
-            metavar="DELTA",
-            type=parse_fraction,
-        ),
-        options.Option(
-            "max-error-rate",
-            "fraction of a suite's examples allowed to fail with an LM error (those "
-            "examples then report as xfailed and the suite gate decides)",
-            default=0.0,
-            metavar="RATE",
-            type=parse_fraction,
-        ),
-        options.Option(
-            "regression-alpha",
-            "significance level of the regression gate's one-sided exact sign test",
-            default=DEFAULT_ALPHA,
-            metavar="ALPHA",
-            type=parse_alpha,
-        ),
-    ],
-)
 
 
 # -- rewards -----------------------------------------------------------------------
@@ -323,7 +259,7 @@ class EvalSession:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.enabled: bool = bool(options.value(config, "eval"))
+        self.enabled: bool = flags.enabled(config)
         self.is_worker = hasattr(config, "workerinput")
         base = Path(config.invocation_params.dir)
         self.report_dir = base / str(options.value(config, "report-dir") or DEFAULT_REPORT_DIR)
@@ -350,19 +286,8 @@ class EvalSession:
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
-        for line in MARKERS.values():
-            self.config.addinivalue_line("markers", line)
         if not self.enabled:
-            given = [
-                opt.flag_name
-                for opt in options.GROUPS["eval"]
-                if opt.name in ("baseline", "save-baseline", "fail-regression")
-                and self.config.getoption(opt.dest, default=None) is not None
-            ]
-            if given:
-                raise pytest.UsageError(
-                    f"{', '.join(given)} only apply to evaluation runs: add --synalinks-eval"
-                )
+            flags.check_eval_only_flags(self.config)
             return
         if self.is_worker:
             return  # the controller loads the baseline and runs the gates
@@ -695,4 +620,10 @@ def _is_failure(error: BaseException) -> bool:
 
 
 def get_eval_session(config: pytest.Config) -> EvalSession:
-    return config.stash[EVAL_KEY]
+    """The session's eval mode (made on first use: a run without eval examples or
+    ``--synalinks-eval`` never imports this module)."""
+    session = config.stash.get(EVAL_KEY, None)
+    if session is None:
+        session = config.stash[EVAL_KEY] = EvalSession(config)
+        session.configure()
+    return session

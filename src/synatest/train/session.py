@@ -19,10 +19,7 @@ from typing import Any
 import pytest
 
 from synatest import options
-
-EVAL_MARKER = "synalinks_eval"
-EXAMPLE_MARKER = "synalinks_example"
-DATASET_ATTR = "__synatest_dataset__"
+from synatest.eval.flags import DATASET_ATTR, EVAL_MARKER, EXAMPLE_MARKER
 
 
 class TrainUsageError(Exception):
