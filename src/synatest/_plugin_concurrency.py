@@ -139,6 +139,7 @@ class ConcurrencySession:
     prefetcher: Prefetcher | None = None
     items: list[pytest.Item] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    cursor: int = 0  # items before it were started (or ran) already
     # Synalinks' name-scope stack that in-flight prefetches push to and pop from.
     shared_stack: list[Any] | None = None
 
@@ -202,8 +203,14 @@ class ConcurrencySession:
         )
 
     def top_up(self, leader: pytest.Function) -> None:
-        """Start the examples after ``leader`` until the window is full."""
+        """Start the examples after ``leader`` until the window is full.
+
+        Called when ``leader`` starts, and again each time a prefetch finishes while
+        it runs (``Prefetcher.refill``).
+        """
         prefetcher = self._get_prefetcher()
+        if prefetcher.room() <= 0:
+            return
         params = _direct_params(leader) or set()
         if _param_dependent(leader, params) & set(leader._fixtureinfo.argnames):
             return  # a fixture computed from x/y: cannot borrow the leader's value
@@ -213,12 +220,16 @@ class ConcurrencySession:
         start = self.index.get(leader.nodeid)
         if start is None:
             return
-        for other in self.items[start + 1 :]:
+        # Examples before the cursor were started already (each run of a suite's
+        # examples is prefetched in order), so each is looked at once, not per refill.
+        for position in range(max(start + 1, self.cursor), len(self.items)):
             if prefetcher.room() <= 0:
                 break
+            other = self.items[position]
             if not self.same_suite(leader, other):
                 break  # the window slides over one run of a parametrized test
             assert isinstance(other, pytest.Function)
+            self.cursor = position + 1
             if other.nodeid in prefetcher.pending:
                 continue
             own = other.callspec.params
@@ -250,6 +261,7 @@ class ConcurrencySession:
             )
             item.obj = functools.wraps(original)(prefetcher.runner(prefetch, original))
         self.top_up(item)
+        prefetcher.refill = functools.partial(self.top_up, item)
         if prefetcher.pending:
             state = _synalinks_global_state()
             if state is not None:
@@ -259,9 +271,15 @@ class ConcurrencySession:
         try:
             return (yield)
         finally:
+            prefetcher.refill = None
             item.obj = original
             for remove in removers:
                 remove()
+            if prefetcher.refill_error is not None:
+                error, prefetcher.refill_error = prefetcher.refill_error, None
+                raise RuntimeError(
+                    f"synatest concurrency: starting the next examples failed: {error!r}"
+                ) from error
 
     def setup(self) -> None:
         """After the per-test Synalinks reset: keep the name-scope stack of prefetches.

@@ -16,7 +16,7 @@ from synatest.eval.concurrency import (
 )
 from synatest.interception import LMRequest, Router
 
-from ._suite import lm_state, make_project
+from ._suite import CONFTEST, lm_state, make_project
 
 # -- the core, without pytest -----------------------------------------------------------
 
@@ -108,6 +108,67 @@ def test_prefetch_then_replay_with_a_real_router() -> None:
         loop.close()
 
 
+def test_finished_prefetches_free_their_slot_and_refill_the_window() -> None:
+    gates: dict[str, asyncio.Event] = {}
+
+    async def example(name: str) -> str:
+        await gates[name].wait()
+        return name
+
+    loop = asyncio.new_event_loop()
+    try:
+        gates.update({f"t{i}": asyncio.Event() for i in range(6)})
+        prefetcher = Prefetcher(loop, window=3, lookahead=4)
+        started: list[str] = []
+
+        def start(name: str) -> None:
+            started.append(name)
+            prefetcher.start(name, example, {"name": name}, Router(live=False))
+
+        def refill() -> None:
+            while prefetcher.room() > 0 and len(started) < 6:
+                start(f"t{len(started)}")
+
+        refill()
+        assert started == ["t0", "t1"]  # the running example takes the third slot
+        prefetcher.refill = refill
+        gates["t0"].set()
+        loop.run_until_complete(prefetcher.pending["t0"].task)
+        loop.run_until_complete(asyncio.sleep(0))  # done callbacks run
+        # t0 finished but is not claimed: its slot went to t2 all the same.
+        assert started == ["t0", "t1", "t2"] and prefetcher.in_flight() == 2
+        for name in ("t1", "t2"):
+            gates[name].set()
+        loop.run_until_complete(asyncio.sleep(0.01))
+        # At most `lookahead` prefetches are kept, finished or not.
+        assert started == ["t0", "t1", "t2", "t3"] and prefetcher.room() == 0
+        assert prefetcher.claim("t0") is not None and prefetcher.room() == 1
+        prefetcher.cancel_all()
+        assert prefetcher.refill is None
+    finally:
+        loop.close()
+
+
+def test_an_error_while_refilling_is_kept_for_the_running_example() -> None:
+    async def example() -> None:
+        return None
+
+    loop = asyncio.new_event_loop()
+    try:
+        prefetcher = Prefetcher(loop, window=2)
+
+        def broken() -> None:
+            raise KeyError("leader.funcargs")
+
+        prefetcher.refill = broken
+        prefetcher.start("t1", example, {}, Router(live=False))
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert isinstance(prefetcher.refill_error, KeyError)
+        assert prefetcher.refill is None  # no more refills after an error
+    finally:
+        loop.close()
+
+
 def test_window_must_be_positive() -> None:
     loop = asyncio.new_event_loop()
     try:
@@ -147,6 +208,29 @@ def test_examples_run_concurrently_and_each_reports_alone(pytester: pytest.Pytes
     assert all(e["reward"] == 1.0 for i, e in examples.items() if i != "s05")
     # Usage still counts each example's own call (answered from its prefetch).
     assert all(e["usage"]["calls"] == 1 for e in examples.values())
+
+
+def test_a_slow_example_does_not_hold_the_window_back(pytester: pytest.Pytester) -> None:
+    # Example s00's LM call takes 1 s, the others 50 ms. While s00 waits, each finished
+    # prefetch frees its slot for the next example: all 11 others call the LM meanwhile.
+    make_project(pytester, n=12)
+    pytester.makeconftest(
+        CONFTEST.replace(
+            "        await asyncio.sleep(LATENCY)\n",
+            "        first = '0 + 0' in request.last_user_message\n"
+            "        await asyncio.sleep(1.0 if first else LATENCY)\n"
+            "        if first:\n"
+            "            STATE['calls_when_slow_ended'] = STATE['calls']\n",
+        )
+    )
+    result = pytester.runpytest("--synalinks-eval", "--synalinks-concurrency", "4")
+    result.assert_outcomes(passed=12)
+    state = lm_state(result)
+    assert state["calls"] == 12
+    # Without refilling, only the 3 examples prefetched when s00 started would have.
+    assert state["calls_when_slow_ended"] == 12
+    assert 2 <= state["max_in_flight"] <= 4  # the window still bounds the LM calls
+    result.stdout.fnmatch_lines(["*11 examples prefetched (11 results used as is)*"])
 
 
 def test_same_report_as_a_serial_run(pytester: pytest.Pytester) -> None:

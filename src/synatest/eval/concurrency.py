@@ -10,7 +10,10 @@ Their LM responses are kept. When example *j*'s turn comes, pytest runs it as
 usual -- its own fixtures, hooks, reward, report, JUnit entry -- but its LM calls
 are answered from the responses its prefetch received (matched on content); a call
 the prefetch did not make goes on to the real LM. Each example therefore keeps its
-own pytest outcome, while up to ``window`` examples wait for the LM at once.
+own pytest outcome, while up to ``window`` examples wait for the LM at once: whenever
+a prefetch finishes -- even while the running example still waits for a slow call --
+the next example starts, so one slow example does not hold the others back (finished
+prefetches wait for their turn, up to ``LOOKAHEAD`` x ``window`` of them).
 
 This core is plain Python (no pytest): the plugin in
 ``synatest._plugin_concurrency`` decides which items can be prefetched.
@@ -36,6 +39,8 @@ from synatest.interception import LMRequest, Router, current_router, snapshot, u
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
+# Finished prefetches kept waiting for their turn: at most LOOKAHEAD x the window.
+LOOKAHEAD = 8
 # Layers of the example's own router that must not be copied into a prefetch router.
 PRIVATE_LAYERS = ("synatest-eval-usage", "synatest-replay", "synatest-rate-limit")
 # litellm kwargs that do not change the answer (and may hold secrets or objects).
@@ -179,22 +184,43 @@ class Prefetcher:
         loop: asyncio.AbstractEventLoop,
         window: int = DEFAULT_WINDOW,
         limiter: RateLimiter | None = None,
+        lookahead: int | None = None,
     ) -> None:
         if window < 1:
             raise ValueError("the concurrency window must be at least 1")
         self.loop = loop
         self.window = window
         self.limiter = limiter
+        # Finished prefetches wait for their turn; at most this many are kept.
+        self.lookahead = max(window, lookahead if lookahead is not None else window * LOOKAHEAD)
         self.pending: dict[str, Prefetch] = {}
         self.stats = Stats()
+        # Set while an example runs: starts the next examples when a prefetch finishes,
+        # so a slow example does not hold the window back (no head-of-line blocking).
+        self.refill: Callable[[], None] | None = None
+        self.refill_error: Exception | None = None
 
     # the window ------------------------------------------------------------------------
     def in_flight(self) -> int:
         return sum(1 for p in self.pending.values() if not p.task.done())
 
     def room(self) -> int:
-        """How many more examples may start now (the running example takes one slot)."""
-        return max(0, self.window - 1 - len(self.pending))
+        """How many more examples may start now.
+
+        The running example takes one slot of the window and every prefetch still
+        waiting for the LM one more; finished prefetches take none, up to the lookahead.
+        """
+        return max(0, min(self.window - 1 - self.in_flight(), self.lookahead - len(self.pending)))
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        """A prefetch finished: its slot is free for the next example."""
+        if self.refill is None or task.cancelled():
+            return
+        try:
+            self.refill()
+        except Exception as error:  # raised again by the running example (plugin)
+            self.refill_error = error
+            self.refill = None
 
     def start(
         self,
@@ -246,7 +272,8 @@ class Prefetcher:
         prefetch = Prefetch(nodeid=nodeid, task=task, router=router)
         self.pending[nodeid] = prefetch
         self.stats.prefetched += 1
-        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self.pending) + 1)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.in_flight() + 1)
+        task.add_done_callback(self._finished)
         return prefetch
 
     # serving an example ------------------------------------------------------------------
@@ -309,6 +336,7 @@ class Prefetcher:
         """Cancel prefetches whose examples will not run (``-x``, Ctrl-C, deselection)."""
         import asyncio
 
+        self.refill = None
         tasks = [p.task for p in self.pending.values() if not p.task.done()]
         for task in tasks:
             task.cancel()
