@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import time
@@ -16,18 +17,36 @@ def time_commands(
     *,
     repeats: int,
     cwd: str | None = None,
+    cpu: bool = False,
 ) -> dict[str, list[float]]:
-    """Run every variant ``repeats`` times, interleaved (so machine load hits all alike)."""
+    """Run every variant ``repeats`` times, interleaved (so machine load hits all alike).
+
+    Seconds of wall time, or with ``cpu`` of CPU time (user + system) of the command:
+    on a shared machine whose speed drifts, CPU time varies less.
+    """
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, (argv, env) in variants.items():
             full_env = dict(os.environ)
             if env is not None:
                 full_env.update(env)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(argv, cwd=cwd, env=full_env, check=True, capture_output=True)
-            times[name].append(time.perf_counter() - start)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            times[name].append(used if cpu else wall)
     return times
+
+
+def paired_difference(times: Mapping[str, list[float]], variant: str, baseline: str) -> float:
+    """Median over repeats of (variant - baseline) within each interleaved round.
+
+    Each round runs both back to back, so a slow stretch of the machine hits both;
+    more robust than the difference of the two medians.
+    """
+    return statistics.median(a - b for a, b in zip(times[variant], times[baseline], strict=True))
 
 
 def table(times: Mapping[str, list[float]], baseline: str) -> str:

@@ -7,18 +7,31 @@ cache at all (as with ``PYTHONDONTWRITEBYTECODE=1`` on a fresh checkout, which t
 project's machines set), where every module -- and pytest's assertion rewrite of
 every plugin module -- is compiled afresh.
 
-    uv run python benchmarks/bench_collect.py [--repeats 9]
+Times are CPU times (user + system) of each pytest process: this machine's speed drifts
+from minute to minute, which moves wall times by more than the plugin costs. The overhead
+is the median of the paired differences (each round runs both variants back to back).
+
+With ``--instructions`` (needs valgrind), each variant also runs once under callgrind,
+which counts the instructions executed -- the same count however busy the machine is.
+The plugin's share of them, applied to the measured CPU time, is the steadiest estimate
+of what it adds (callgrind runs ~45x slower: about 1 min with a cache, 6 without).
+
+    uv run python benchmarks/bench_collect.py [--repeats 21] [--instructions]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _timing import table, time_commands
+from _timing import paired_difference, table, time_commands
 
 
 def make_suite(root: Path, modules: int = 30, tests: int = 10) -> None:
@@ -28,9 +41,26 @@ def make_suite(root: Path, modules: int = 30, tests: int = 10) -> None:
     (root / "pytest.ini").write_text("[pytest]\n")
 
 
+def instructions(argv: list[str], env: dict[str, str], cwd: str) -> int:
+    """Instructions executed by ``argv`` (valgrind's callgrind)."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        cwd=cwd,
+        env={**os.environ, **env, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"Collected : (\d+)", out.stderr)
+    if match is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
+    return int(match.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--instructions", action="store_true", help="also count instructions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         make_suite(Path(tmp))
@@ -48,13 +78,30 @@ def main() -> None:
                 "with synatest": (base, env),
             }
             time_commands(variants, repeats=1, cwd=tmp)  # warm-up: writes the caches
-            times = time_commands(variants, repeats=args.repeats, cwd=tmp)
+            times = time_commands(variants, repeats=args.repeats, cwd=tmp, cpu=True)
             print(f"\npytest --collect-only of 300 tests that never use Synalinks; {label}")
+            print("CPU time (user + system) of each pytest process:")
             print(table(times, baseline="without synatest (-p no:synatest)"))
-            added = statistics.median(times["with synatest"]) - statistics.median(
-                times["without synatest (-p no:synatest)"]
+            added = paired_difference(times, "with synatest", "without synatest (-p no:synatest)")
+            print(
+                f"plugin overhead: {added * 1000:.0f} ms (median of {args.repeats} paired "
+                "differences; target < 50 ms)"
             )
-            print(f"plugin overhead: {added * 1000:.0f} ms (target < 50 ms)")
+            if not args.instructions:
+                continue
+            if shutil.which("valgrind") is None:
+                raise SystemExit("--instructions needs valgrind")
+            counts = {
+                name: instructions(list(argv), env, tmp) for name, (argv, _) in variants.items()
+            }
+            without, with_ = counts.values()
+            share = with_ / without - 1
+            cpu = statistics.median(times["without synatest (-p no:synatest)"])
+            print(
+                f"instructions: {without:,} without, {with_:,} with synatest (+{share:.1%}); "
+                f"at {cpu * 1000:.0f} ms of CPU that is +{share * cpu * 1000:.0f} ms "
+                "(target < 50 ms)"
+            )
 
 
 if __name__ == "__main__":
