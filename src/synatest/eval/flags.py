@@ -123,6 +123,23 @@ options.group(
 )
 
 
+def suite_name(item: pytest.Item, marker: pytest.Mark) -> str:
+    """The suite of an evaluation example: ``suite=``, else its test function's name."""
+    name = marker.kwargs.get("suite")
+    if name:
+        return str(name)
+    return str(getattr(item, "originalname", None) or item.name)
+
+
+def example_id(item: pytest.Item) -> str:
+    """An example's id: its dataset id, else its parametrization id, else the test's name."""
+    marker = item.get_closest_marker(EXAMPLE_MARKER)
+    if marker is not None and marker.args:
+        return str(marker.args[0])
+    callspec = getattr(item, "callspec", None)
+    return str(callspec.id) if callspec is not None else item.name
+
+
 def enabled(config: pytest.Config) -> bool:
     """Whether this session runs with ``--synalinks-eval``."""
     return bool(options.value(config, "eval"))

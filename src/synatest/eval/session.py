@@ -29,8 +29,8 @@ from synatest.eval.flags import (
     DEFAULT_REPORT_DIR,
     EVAL_KEY,
     EVAL_MARKER,
-    EXAMPLE_MARKER,
     REPORT_FILE,
+    example_id,
 )
 from synatest.eval.gates import GatePolicy
 from synatest.interception import CallNext, LMRequest
@@ -152,16 +152,6 @@ def _marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise pytest.UsageError(f"{where}: {key}= must be a number, got {value!r}")
     return settings
-
-
-def example_id(item: pytest.Item) -> str:
-    marker = item.get_closest_marker(EXAMPLE_MARKER)
-    if marker is not None and marker.args:
-        return str(marker.args[0])
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None:
-        return str(callspec.id)
-    return item.name
 
 
 def to_json(value: Any) -> Any:
@@ -376,8 +366,7 @@ class EvalSession:
         marker = item.get_closest_marker(EVAL_MARKER)
         if marker is None:
             return None
-        name = marker.kwargs.get("suite") or getattr(item, "originalname", None) or item.name
-        return self.suites.get(name)
+        return self.suites.get(flags.suite_name(item, marker))
 
     # -- running one example ------------------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:

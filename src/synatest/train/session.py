@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 
 from synatest import options
-from synatest.eval.flags import DATASET_ATTR, EVAL_MARKER, EXAMPLE_MARKER
+from synatest.eval.flags import (
+    DATASET_ATTR,
+    EVAL_MARKER,
+    MARKERS,
+    example_id,
+    suite_name,
+)
 
 
 class TrainUsageError(Exception):
@@ -44,13 +50,6 @@ class SuiteTarget:
     pass_at: float = 1.0
 
 
-def suite_name(item: pytest.Item, marker: pytest.Mark) -> str:
-    name = marker.kwargs.get("suite")
-    if name:
-        return str(name)
-    return str(getattr(item, "originalname", None) or item.name)
-
-
 def collect_suites(items: list[pytest.Item]) -> dict[str, SuiteTarget]:
     suites: dict[str, SuiteTarget] = {}
     for item in items:
@@ -68,14 +67,6 @@ def collect_suites(items: list[pytest.Item]) -> dict[str, SuiteTarget]:
             )
         suite.items.append(item)
     return suites
-
-
-def example_id(item: pytest.Item) -> str:
-    marker = item.get_closest_marker(EXAMPLE_MARKER)
-    if marker is not None and marker.args:
-        return str(marker.args[0])
-    callspec = getattr(item, "callspec", None)
-    return str(callspec.id) if callspec is not None else item.name
 
 
 def suite_examples(suite: SuiteTarget) -> list[Example]:
@@ -154,10 +145,7 @@ class TrainPlugin:
         # The eval plugin declares these markers; declare them too when absent, so a
         # suite collects under --strict-markers either way.
         declared = [str(line) for line in config.getini("markers")]
-        for name, line in (
-            (EVAL_MARKER, f"{EVAL_MARKER}(suite, reward, threshold): an evaluation suite"),
-            (EXAMPLE_MARKER, f"{EXAMPLE_MARKER}(id): the dataset example a test runs"),
-        ):
+        for name, line in MARKERS.items():
             if not any(d.startswith(name) for d in declared):
                 config.addinivalue_line("markers", line)
 
