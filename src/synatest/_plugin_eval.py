@@ -49,8 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    has_examples = any(item.get_closest_marker(flags.EVAL_MARKER) for item in session.items)
-    eval_session = _session(session.config, create=has_examples)
+    eval_session = _session(session.config) or _session(
+        session.config,
+        create=any(item.get_closest_marker(flags.EVAL_MARKER) for item in session.items),
+    )
     if eval_session is not None:
         eval_session.collection_finish(session.items)
 

@@ -276,8 +276,8 @@ class EvalSession:
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
+        # Without --synalinks-eval the plugin's pytest_configure checked the flags already.
         if not self.enabled:
-            flags.check_eval_only_flags(self.config)
             return
         if self.is_worker:
             return  # the controller loads the baseline and runs the gates
