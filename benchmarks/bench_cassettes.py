@@ -91,9 +91,9 @@ async def bench_http(
     import yaml
     from vcr.serializers import yamlserializer
 
-    from synatest import interception
+    from synatest import seam
     from synatest.cassettes.http import HttpCassetteLayer
-    from synatest.interception import Router
+    from synatest.seam import Router
     from synatest.testing import LoopbackLM
 
     real_acompletion = litellm.acompletion
@@ -105,14 +105,14 @@ async def bench_http(
         router = Router()
         layer = HttpCassetteLayer(template_path, "once", router=router, explicit=True)
         router.use(layer)
-        interception.set_session_router(router)
+        seam.set_session_router(router)
         litellm.acompletion = real_acompletion
-        interception.install_litellm(litellm)
+        seam.install_litellm(litellm)
         layer.start()
         await program(Question(question="Q-0?"))
         layer.stop()
         layer.save()
-        interception.uninstall_litellm()
+        seam.uninstall_litellm()
     template = yaml.safe_load(template_path.read_text())
     one = template["interactions"][0]
     prebuilt = litellm.ModelResponse(
@@ -147,7 +147,7 @@ async def bench_http(
         router = Router()
         layer = HttpCassetteLayer(path, "none", router=router, explicit=True)
         router.use(layer)
-        interception.set_session_router(router)
+        seam.set_session_router(router)
         plain = vcr.VCR(record_mode="none", match_on=("method", "uri", "body"))
         floor_t = http_t = plain_t = 0.0
         plain_n = 0
@@ -159,14 +159,14 @@ async def bench_http(
                 await program(Question(question=q))
             floor_t += time.perf_counter() - t0
             litellm.acompletion = real_acompletion
-            interception.install_litellm(litellm)
+            seam.install_litellm(litellm)
             layer.start()
             t0 = time.perf_counter()
             for q in chunk:
                 await program(Question(question=q))
             http_t += time.perf_counter() - t0
             layer.stop()
-            interception.uninstall_litellm()
+            seam.uninstall_litellm()
             if plain_n < 100:  # plain vcrpy is slow: a sample is enough
                 litellm.acompletion = real_acompletion
                 with plain.use_cassette(str(path), allow_playback_repeats=True):
@@ -189,9 +189,9 @@ async def main(calls: int) -> None:
     import litellm
     import synalinks
 
-    from synatest import interception
+    from synatest import seam
     from synatest.cassettes import Cassette, CassetteLayer
-    from synatest.interception import LMRequest, Router
+    from synatest.seam import LMRequest, Router
 
     class Question(synalinks.DataModel):
         question: str = synalinks.Field(description="the question")
@@ -240,7 +240,7 @@ async def main(calls: int) -> None:
         router = Router()
         layer = CassetteLayer(Cassette.load(path), "none", router=router, explicit=True)
         router.use(layer)
-        interception.set_session_router(router)
+        seam.set_session_router(router)
         # Alternate blocks of calls (floor, cassette, floor, ...) so that the load of
         # this shared machine weighs on both sides alike.
         for block in range(0, len(questions), BLOCK):
@@ -250,12 +250,12 @@ async def main(calls: int) -> None:
             for q in chunk:
                 await program(Question(question=q))
             floor_times.append(time.perf_counter() - t0)
-            interception.install_litellm(litellm)
+            seam.install_litellm(litellm)
             t0 = time.perf_counter()
             for q in chunk:
                 await program(Question(question=q))
             layer_times.append(time.perf_counter() - t0)
-            interception.uninstall_litellm()
+            seam.uninstall_litellm()
         assert len(layer.replayed) == len(questions)
         floor = sum(floor_times) / len(questions) * 1000
         layer_ms = sum(layer_times) / len(questions) * 1000

@@ -29,16 +29,16 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 async def main(calls: int, rounds: int) -> None:
-    from synatest import interception
+    from synatest import seam
 
-    interception.activate()
+    seam.activate()
     import litellm
     import synalinks
     from tabulate import tabulate
 
     from synatest import FunctionLM, SchemaLM, ScriptedLM
     from synatest.doubles.replies import to_response
-    from synatest.interception import LMRequest, Router, use_router
+    from synatest.seam import LMRequest, Router, use_router
 
     class Query(synalinks.DataModel):
         query: str = synalinks.Field(description="The user query")

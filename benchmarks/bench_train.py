@@ -27,10 +27,10 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from synatest import _env, interception
+from synatest import _env, seam
 
 ENV = _env.enter()
-interception.activate()
+seam.activate()
 
 EPOCHS = 2
 SIZE = 30
@@ -48,7 +48,7 @@ async def main(repeats: int) -> None:
     import synalinks
 
     from synatest.doubles.function import FunctionLM
-    from synatest.interception import Router, use_router
+    from synatest.seam import Router, use_router
     from synatest.train.core import TrainConfig, train_program
     from synatest.train.report import write_report
     from synatest.train.split import split_indices

@@ -23,9 +23,9 @@ os.environ.setdefault("SYNALINKS_HOME", tempfile.mkdtemp(prefix="synatest-bench-
 async def run(calls: int) -> list[float]:
     import synalinks
 
-    from synatest import UnservedLMCall, interception
+    from synatest import UnservedLMCall, seam
 
-    interception.activate()
+    seam.activate()
 
     class Query(synalinks.DataModel):
         query: str

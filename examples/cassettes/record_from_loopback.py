@@ -10,14 +10,12 @@ arithmetic, points the example's LanguageModel at it, and runs the suite with
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from synatest.testing import LoopbackLM
+from synatest.testing import record_from_loopback
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -31,24 +29,7 @@ def arithmetic(body: dict[str, Any]) -> dict[str, str] | None:
 
 
 def main() -> int:
-    with LoopbackLM(arithmetic, idle_timeout=600) as server:
-        env = {
-            **os.environ,
-            "SYNATEST_EXAMPLE_API_BASE": server.base_url,
-            "OPENAI_API_KEY": "sk-loopback-dummy",  # litellm wants one; never recorded
-        }
-        env.pop("CI", None)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(HERE),
-            "--synalinks-record-mode=rewrite",
-        ]
-        return subprocess.call(command, cwd=ROOT, env=env)
+    return record_from_loopback(arithmetic, [str(HERE)], cwd=ROOT)
 
 
 if __name__ == "__main__":

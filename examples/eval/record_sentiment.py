@@ -10,13 +10,11 @@ Starts ``synatest.testing.LoopbackLM`` on 127.0.0.1 with a keyword classifier as
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from synatest.testing import LoopbackLM
+from synatest.testing import record_from_loopback
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -30,26 +28,9 @@ def keyword_classifier(body: dict[str, Any]) -> dict[str, str]:
 
 
 def main() -> int:
-    with LoopbackLM(keyword_classifier, idle_timeout=600) as server:
-        env = {
-            **os.environ,
-            "SYNATEST_EXAMPLE_API_BASE": server.base_url,
-            "OPENAI_API_KEY": "sk-loopback-dummy",  # litellm wants one; never recorded
-        }
-        env.pop("CI", None)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(HERE / "test_sentiment_replay_eval.py"),
-            "--synalinks-eval",
-            "--synalinks-record-mode=rewrite",
-            "--synalinks-report-dir=reports/recording",
-        ]
-        return subprocess.call(command, cwd=ROOT, env=env)
+    suite = str(HERE / "test_sentiment_replay_eval.py")
+    flags = ["--synalinks-eval", "--synalinks-report-dir=reports/recording"]
+    return record_from_loopback(keyword_classifier, [suite, *flags], cwd=ROOT)
 
 
 if __name__ == "__main__":

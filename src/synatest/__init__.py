@@ -20,7 +20,7 @@ from synatest.errors import (
     UnservedLMCall,
     UnusedReplies,
 )
-from synatest.interception import LMRequest, Router
+from synatest.seam import LMRequest, Router
 
 # Public name -> module that defines it, imported on first access. Every name here
 # is listed in __all__ too.

@@ -1,7 +1,7 @@
 """The pytest session object: everything the plugin's hooks forward to.
 
 Created in ``pytest_configure`` and kept in ``config.stash``; each hook in
-``plugin.py`` is one call into it. Usable without pytest's hook machinery (the
+:mod:`synatest.plugin` is one call into it. Usable without pytest's hook machinery (the
 ``synatest`` CLI and the unit tests drive it directly).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from synatest import _asyncio, _env, interception, options
-from synatest.interception import Router
+from synatest import _asyncio, _env, options, seam
+from synatest.seam import Router
 
 SESSION_KEY = pytest.StashKey["SynatestSession"]()
 ROUTER_KEY = pytest.StashKey[Router]()
@@ -75,23 +75,23 @@ class SynatestSession:
         self._apply()
 
     def _apply(self) -> None:
-        interception.set_zero_waits(not self.live)
-        interception.set_session_router(self.session_router)
-        interception.set_test_router(self.test_router)
-        interception.activate()
+        seam.set_zero_waits(not self.live)
+        seam.set_session_router(self.session_router)
+        seam.set_test_router(self.test_router)
+        seam.activate()
 
     def close(self) -> None:
         self.loop.close()
         if self in _ACTIVE:
             _ACTIVE.remove(self)
-        interception.set_test_router(None)
+        seam.set_test_router(None)
         if _ACTIVE:
             # A session nested in another (pytester's in-process runs): hand the
             # seam back to the outer session instead of unpatching it.
             _ACTIVE[-1]._apply()
         else:
-            interception.set_session_router(Router())
-            interception.deactivate()
+            seam.set_session_router(Router())
+            seam.deactivate()
         if self.env is not None:
             self.env.restore()
 
@@ -105,9 +105,9 @@ class SynatestSession:
         )
         item.stash[ROUTER_KEY] = router
         self.test_router = router
-        interception.set_test_router(router)
+        seam.set_test_router(router)
         # Patch anything imported since the last test (collection imports modules).
-        interception.activate()
+        seam.activate()
         reset_synalinks(self.seed)
         return router
 
@@ -119,7 +119,7 @@ class SynatestSession:
 
     def end_test(self, item: pytest.Item) -> None:
         self.test_router = None
-        interception.set_test_router(None)
+        seam.set_test_router(None)
 
     # -- async support -----------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Any:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from synatest.interception import CallNext, LMRequest, Router
+from synatest.seam import CallNext, LMRequest, Router
 
 _ACTIVE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
     "synatest_trace", default=None

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import synatest
-from synatest.interception import LMRequest, Router
+from synatest.seam import LMRequest, Router
 from synatest.strategies import UnsupportedSchema, data_models, from_schema
 
 
@@ -95,7 +95,7 @@ async def test_schema_lm_validates_for_synalinks_generator_schemas() -> None:
     """The schemas Generators really send: ChainOfThought adds `thinking`, Decision an enum."""
     router = Router()
     double = synatest.SchemaLM(seed=7).install(router)
-    from synatest.interception import use_router
+    from synatest.seam import use_router
 
     lm = synalinks.LanguageModel(model="openai/gpt-4o-mini")
     inputs = synalinks.Input(data_model=Query)
@@ -190,7 +190,7 @@ def test_hash_embeddings_are_deterministic_unit_vectors() -> None:
 
 
 async def test_hash_embeddings_serve_an_embedding_model() -> None:
-    from synatest.interception import use_router
+    from synatest.seam import use_router
 
     router = Router()
     emb = synatest.HashEmbeddings(dim=16).install(router)
@@ -206,7 +206,7 @@ async def test_hash_embeddings_serve_an_embedding_model() -> None:
 
 async def test_a_streaming_generator_drains_a_scripted_stream() -> None:
     """Synalinks' own streaming path consumes the ModelResponseStream chunks."""
-    from synatest.interception import use_router
+    from synatest.seam import use_router
 
     router = Router()
     scripted = synatest.ScriptedLM("Paris is the capital of France.").install(router)

@@ -11,7 +11,7 @@ import pytest
 
 import synatest
 from synatest import SchemaMismatch, ScriptedLM, ScriptExhausted, UnusedReplies
-from synatest.interception import LMRequest, Router
+from synatest.seam import LMRequest, Router
 
 ANSWER_SCHEMA = {
     "title": "Answer",
@@ -357,7 +357,7 @@ async def test_fresh_copies_the_script_without_the_calls() -> None:
 
 
 def test_use_lm_installs_into_the_router_in_force() -> None:
-    from synatest.interception import use_router
+    from synatest.seam import use_router
 
     router = Router()
     with use_router(router):

@@ -515,11 +515,11 @@ def test_registry_for_other_plugins(pytester: pytest.Pytester) -> None:
     write_dataset(pytester, 2)
     pytester.makeconftest(
         """
-from synatest.eval.session import get_eval_session
+from synatest.plugin.eval import eval_session
 
 
 def pytest_collection_finish(session):
-    spec = get_eval_session(session.config).suites["qa"]
+    spec = eval_session(session.config).suites["qa"]
     print("REGISTRY", spec.name, spec.threshold, spec.reward_name, len(spec.items),
           spec.dataset.ids, spec.marker_kwargs)
 """

@@ -107,17 +107,17 @@ async def test_harness_error(synalinks_router):
 def test_live_mode_keeps_synalinks_backoff() -> None:
     import tenacity
 
-    from synatest import interception
+    from synatest.seam import patch as seam
 
     def original(max_wait: float = 60.0) -> object:
         return tenacity.wait_exponential(max=max_wait)
 
-    patched = interception._patched_wait_factory(original)
-    before = interception._ZERO_WAITS
+    patched = seam._patched_wait_factory(original)
+    before = seam._ZERO_WAITS
     try:
-        interception.set_zero_waits(False)
+        seam.set_zero_waits(False)
         assert isinstance(patched(10), tenacity.wait_exponential)
-        interception.set_zero_waits(True)
+        seam.set_zero_waits(True)
         assert isinstance(patched(10), tenacity.wait_none)
     finally:
-        interception.set_zero_waits(before)
+        seam.set_zero_waits(before)

@@ -49,6 +49,7 @@ EVAL_CORE = (
     "synatest.eval.gates",
     "synatest.eval.stats",
     "synatest.eval.concurrency",
+    "synatest.eval.window",
     "synatest.datasets",
 )
 
@@ -83,12 +84,10 @@ def test_eval_core_loads_only_for_eval_examples(pytester: pytest.Pytester) -> No
 
 def test_feature_plugins_can_be_disabled_one_by_one(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(): pass")
-    result = pytester.runpytest_subprocess("-p", "no:synatest._plugin_eval", "--synalinks-eval")
+    result = pytester.runpytest_subprocess("-p", "no:synatest.plugin.eval", "--synalinks-eval")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unrecognized arguments: --synalinks-eval*"])
-    result = pytester.runpytest_subprocess(
-        "-p", "no:synatest._plugin_eval", "--synalinks-seed", "3"
-    )
+    result = pytester.runpytest_subprocess("-p", "no:synatest.plugin.eval", "--synalinks-seed", "3")
     result.assert_outcomes(passed=1)
 
 

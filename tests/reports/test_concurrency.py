@@ -14,7 +14,7 @@ from synatest.eval.concurrency import (
     parse_rate_limits,
     request_key,
 )
-from synatest.interception import LMRequest, Router
+from synatest.seam import LMRequest, Router
 
 from ._suite import CONFTEST, lm_state, make_project
 
@@ -70,7 +70,7 @@ def test_prefetch_then_replay_with_a_real_router() -> None:
     template.use(slow_lm, name="synatest-eval-usage")  # never copied into a prefetch
 
     async def example(question: str) -> str:
-        from synatest.interception import current_router
+        from synatest.seam import current_router
 
         request = LMRequest(
             "completion", {"model": "m", "messages": [{"role": "user", "content": question}]}
@@ -93,7 +93,7 @@ def test_prefetch_then_replay_with_a_real_router() -> None:
         own.use(slow_lm, name="slow")
 
         async def run_example() -> str:
-            from synatest.interception import use_router
+            from synatest.seam import use_router
 
             with use_router(own):
                 return await example("q1")
@@ -338,9 +338,9 @@ def test_bad_values(pytester: pytest.Pytester, args: list[str], message: str) ->
 
 
 def test_a_test_with_its_own_cassette_is_never_a_prefetch_template(tmp_path: Path) -> None:
-    from synatest._plugin_concurrency import _bound_to_its_test
     from synatest.cassettes.layer import CassetteLayer
     from synatest.cassettes.store import Cassette
+    from synatest.eval.window import _bound_to_its_test
 
     missing = tmp_path / "test_x.yaml"
     # No cassette file, replay mode: the layer passes every call on -- harmless.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synatest import cli
-from synatest.cli_train import pytest_args
+from synatest.cli.train import pytest_args
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "train"
 # Each test copies the suite into its own directory: import it by path, not by name.
@@ -185,7 +185,7 @@ def test_synalinks_program_errors_say_what_to_pass(
 
 
 def test_a_file_that_is_not_a_saved_program_is_refused(tmp_path: Path) -> None:
-    from synatest._plugin_train import trained_variables
+    from synatest.plugin.train import trained_variables
 
     path = tmp_path / "program.json"
     path.write_text('{"config": {}}')

@@ -4,7 +4,7 @@ The core is plain Python, usable without pytest: :class:`Cassette` (a file of
 recordings, indexed for O(1) lookup), :class:`CassetteLayer` (the router layer that
 replays and records), `normalize_request` (what a request is matched on) and
 :class:`Scrubber` (volatile text removed before matching). The pytest side lives in
-``synatest._plugin_cassettes``.
+``synatest.plugin.cassettes``.
 """
 
 from __future__ import annotations

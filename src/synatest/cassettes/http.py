@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from synatest import interception
+from synatest import seam
 from synatest._atomic import atomic_write_text
 from synatest.cassettes import secrets
 from synatest.cassettes.layer import CassetteLayer
 from synatest.cassettes.normalize import Scrubber, canonical, normalize
 from synatest.cassettes.store import FORMAT_VERSION, Cassette, recorded_with
 from synatest.errors import CassetteError, CassetteMiss
-from synatest.interception import LMRequest, Router
+from synatest.seam import LMRequest, Router
 
 AUTH_HEADERS = (
     "authorization",
@@ -252,7 +252,7 @@ class HttpCassetteLayer(CassetteLayer):
         if not self.existed and not self.records and not self.explicit:
             return await call_next(request)  # no cassette: the unserved-call message
         try:
-            return await interception.call_original(request)
+            return await seam.call_original(request)
         except Exception as error:
             miss = _vcr_miss(error)
             if miss is None:

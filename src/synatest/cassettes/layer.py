@@ -21,12 +21,12 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from synatest import interception
+from synatest import seam
 from synatest.cassettes import serialize
 from synatest.cassettes.miss import miss_message
 from synatest.cassettes.store import Cassette, Interaction
 from synatest.errors import CassetteError, CassetteMiss
-from synatest.interception import CallNext, Layer, LMRequest, Router
+from synatest.seam import CallNext, Layer, LMRequest, Router
 
 MODES = ("none", "once", "new_episodes", "rewrite")
 RECORDING_MODES = ("once", "new_episodes", "rewrite")
@@ -111,7 +111,7 @@ class CassetteLayer:
 
     async def _terminal(self, request: LMRequest) -> Any:
         if self.router is None:  # pragma: no cover - always set by the plugin
-            return await interception.call_original(request)
+            return await seam.call_original(request)
         return await self.router.terminal(request)
 
     async def serve(self, request: LMRequest, call_next: Callable[[LMRequest], Any]) -> Any:
@@ -137,7 +137,7 @@ class CassetteLayer:
         """Make the live call and keep what came back (under the normalized request)."""
         kwargs = normalized
         try:
-            response = await interception.call_original(request)
+            response = await seam.call_original(request)
         except Exception as error:
             if self.record_errors:
                 self._keep(

@@ -8,7 +8,7 @@ from typing import Any
 
 from synatest.cassettes.normalize import canonical
 from synatest.cassettes.store import Cassette, Interaction, dump_yaml
-from synatest.interception import LMRequest
+from synatest.seam import LMRequest
 
 MAX_DIFF_LINES = 40
 MAX_CANDIDATES_FOR_TIEBREAK = 200

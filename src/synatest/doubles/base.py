@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Self
 
-from synatest.interception import CallNext, LMRequest, Router, current_router
+from synatest.seam import CallNext, LMRequest, Router, current_router
 
 
 class Double:

@@ -9,7 +9,7 @@ from typing import Any
 
 from synatest.doubles.base import Double
 from synatest.doubles.replies import to_response
-from synatest.interception import CallNext, LMRequest
+from synatest.seam import CallNext, LMRequest
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -7,7 +7,7 @@ from typing import Any
 from synatest.doubles.base import Double
 from synatest.doubles.replies import ReplyFn, resolve, to_response
 from synatest.doubles.strict import check_reply
-from synatest.interception import CallNext, LMRequest
+from synatest.seam import CallNext, LMRequest
 
 
 class FunctionLM(Double):

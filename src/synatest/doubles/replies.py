@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synatest.errors import InvalidReply
-from synatest.interception import LMRequest
+from synatest.seam import LMRequest
 
 _ids = itertools.count(1)
 

@@ -17,7 +17,7 @@ from typing import Any
 from synatest.doubles.base import Double
 from synatest.doubles.replies import ToolCall, to_response
 from synatest.doubles.strict import check_reply
-from synatest.interception import CallNext, LMRequest
+from synatest.seam import CallNext, LMRequest
 
 # Hypothesis tries the simplest value first; drawing a few and keeping the last
 # gives more telling replies (non-empty strings, several list items).

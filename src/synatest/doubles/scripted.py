@@ -22,7 +22,7 @@ from synatest.doubles.base import Double
 from synatest.doubles.replies import as_tool_calls, resolve, to_response
 from synatest.doubles.strict import check_reply
 from synatest.errors import ScriptExhausted, UnusedReplies
-from synatest.interception import CallNext, LMRequest, shorten
+from synatest.seam import CallNext, LMRequest, shorten
 
 
 def describe_reply(reply: Any) -> str:

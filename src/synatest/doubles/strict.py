@@ -13,7 +13,7 @@ from typing import Any
 
 from synatest.doubles.replies import as_tool_calls, reply_content
 from synatest.errors import SchemaMismatch
-from synatest.interception import LMRequest, shorten
+from synatest.seam import LMRequest, shorten
 
 # Validators are built once per schema (Generators send the same schema each call).
 _VALIDATORS: dict[str, Any] = {}

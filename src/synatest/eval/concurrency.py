@@ -16,7 +16,7 @@ the next example starts, so one slow example does not hold the others back (fini
 prefetches wait for their turn, up to ``LOOKAHEAD`` x ``window`` of them).
 
 This core is plain Python (no pytest): the plugin in
-``synatest._plugin_concurrency`` decides which items can be prefetched.
+``synatest.plugin.concurrency`` decides which items can be prefetched.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import asyncio  # imported where used: the plugin loads without it
 
 from synatest.eval.flags import DEFAULT_WINDOW
-from synatest.interception import LMRequest, Router, current_router, snapshot, use_router
+from synatest.seam import LMRequest, Router, current_router, snapshot, use_router
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 

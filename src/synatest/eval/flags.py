@@ -1,4 +1,4 @@
-"""Eval mode's flags, markers and names: what the plugin needs when pytest loads it.
+"""Eval mode's flags and their parsers: what the plugin needs when pytest loads it.
 
 The eval core (:mod:`synatest.eval.session`, datasets, gates, statistics) is imported
 only when a session has evaluation examples or runs with ``--synalinks-eval``, so a
@@ -8,38 +8,17 @@ suite that never uses Synalinks pays for none of it (``benchmarks/bench_collect.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import pytest
 
 from synatest import options
 from synatest._argtypes import BadValue
 
-if TYPE_CHECKING:
-    from synatest.eval.session import EvalSession
-
-EVAL_MARKER = "synalinks_eval"
-EXAMPLE_MARKER = "synalinks_example"
-DATASET_ATTR = "__synatest_dataset__"
 DEFAULT_REPORT_DIR = "reports"
 DEFAULT_BASELINE = "synatest-baseline.json"
 REPORT_FILE = "report.json"
 DEFAULT_ALPHA = 0.05
 DEFAULT_WINDOW = 8  # examples in flight at once (--synalinks-concurrency)
-
-MARKERS = {
-    EVAL_MARKER: (
-        f"{EVAL_MARKER}(suite=None, reward='exact_match', threshold=None, pass_at=1.0): "
-        "an evaluation example; the test returns the program's prediction. Skipped unless "
-        "pytest runs with --synalinks-eval"
-    ),
-    EXAMPLE_MARKER: (
-        f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "
-        "from (set by synatest.parametrize_dataset)"
-    ),
-}
-
-EVAL_KEY: pytest.StashKey[EvalSession] = pytest.StashKey()
 
 
 class FlagValueError(BadValue):
@@ -121,23 +100,6 @@ options.group(
         ),
     ],
 )
-
-
-def suite_name(item: pytest.Item, marker: pytest.Mark) -> str:
-    """The suite of an evaluation example: ``suite=``, else its test function's name."""
-    name = marker.kwargs.get("suite")
-    if name:
-        return str(name)
-    return str(getattr(item, "originalname", None) or item.name)
-
-
-def example_id(item: pytest.Item) -> str:
-    """An example's id: its dataset id, else its parametrization id, else the test's name."""
-    marker = item.get_closest_marker(EXAMPLE_MARKER)
-    if marker is not None and marker.args:
-        return str(marker.args[0])
-    callspec = getattr(item, "callspec", None)
-    return str(callspec.id) if callspec is not None else item.name
 
 
 def enabled(config: pytest.Config) -> bool:

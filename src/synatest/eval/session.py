@@ -1,7 +1,7 @@
 """The eval-mode session: suites registry, per-example recording, gates, report.
 
-Kept in ``config.stash[EVAL_KEY]`` (:func:`get_eval_session`, made on first use); every hook of
-``synatest._plugin_eval`` is one call into it. Imports nothing heavy: Synalinks is
+Made on first use and kept by :mod:`synatest.plugin.eval`, whose every hook is one
+call into it. Imports nothing heavy: Synalinks is
 imported only to resolve rewards, in ``--synalinks-eval`` runs.
 """
 
@@ -23,17 +23,10 @@ from synatest import options
 from synatest.datasets import Dataset
 from synatest.errors import LMCallFailed
 from synatest.eval import flags
-from synatest.eval.flags import (
-    DATASET_ATTR,
-    DEFAULT_BASELINE,
-    DEFAULT_REPORT_DIR,
-    EVAL_KEY,
-    EVAL_MARKER,
-    REPORT_FILE,
-    example_id,
-)
+from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
-from synatest.interception import CallNext, LMRequest
+from synatest.markers import DATASET_ATTR, EVAL_MARKER, example_id, suite_name
+from synatest.seam import CallNext, LMRequest
 from synatest.session import ROUTER_KEY, get_session
 
 if TYPE_CHECKING:
@@ -366,7 +359,7 @@ class EvalSession:
         marker = item.get_closest_marker(EVAL_MARKER)
         if marker is None:
             return None
-        return self.suites.get(flags.suite_name(item, marker))
+        return self.suites.get(suite_name(item, marker))
 
     # -- running one example ------------------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:
@@ -606,13 +599,3 @@ def _is_failure(error: BaseException) -> bool:
     if isinstance(error, pytest.xfail.Exception):  # an expected failure, not a result
         return False
     return isinstance(error, (Exception, SynatestError, pytest.fail.Exception))
-
-
-def get_eval_session(config: pytest.Config) -> EvalSession:
-    """The session's eval mode (made on first use: a run without eval examples or
-    ``--synalinks-eval`` never imports this module)."""
-    session = config.stash.get(EVAL_KEY, None)
-    if session is None:
-        session = config.stash[EVAL_KEY] = EvalSession(config)
-        session.configure()
-    return session

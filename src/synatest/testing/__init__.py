@@ -1,11 +1,13 @@
-"""Test helpers that ship with synatest: a loopback OpenAI-compatible server."""
+"""Test helpers that ship with synatest: a loopback OpenAI-compatible server, and
+recording a suite's cassettes from it."""
 
 from __future__ import annotations
 
+from synatest.testing.record import record_from_loopback
 from synatest.testing.server import LoopbackLM, schema_instance
 
 # A key litellm accepts for `openai/...` models pointed at the loopback server. Not a
 # secret: the cassette secret scan still refuses it if it ever reaches a file.
 DUMMY_API_KEY = "sk-test-dummy-loopback-key"
 
-__all__ = ["DUMMY_API_KEY", "LoopbackLM", "schema_instance"]
+__all__ = ["DUMMY_API_KEY", "LoopbackLM", "record_from_loopback", "schema_instance"]

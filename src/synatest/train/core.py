@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from synatest.eval.results import SuiteResult, Usage
-from synatest.interception import current_router
+from synatest.seam import current_router
 from synatest.train import _io
 from synatest.train.evaluate import evaluate_split
 from synatest.train.meter import UsageMeter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from synatest.eval.results import Usage
-from synatest.interception import CallNext, LMRequest
+from synatest.seam import CallNext, LMRequest
 
 
 def _field(obj: Any, name: str) -> Any:

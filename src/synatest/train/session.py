@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from synatest import options
-from synatest.eval.flags import (
+from synatest.markers import (
     DATASET_ATTR,
     EVAL_MARKER,
     MARKERS,

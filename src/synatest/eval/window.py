@@ -1,6 +1,10 @@
-"""pytest plugin: concurrent examples of eval suites (``--synalinks-concurrency``).
+"""Which examples run ahead, and the session that starts them (``--synalinks-concurrency``).
 
-See :mod:`synatest.eval.concurrency` for the design. Light to import.
+While one example of a suite runs, the next ones of the same parametrized test are
+started early (their LM calls in flight) by the :class:`~synatest.eval.concurrency.Prefetcher`;
+each example still runs as its own test and claims its prefetched result. This module
+decides which tests may borrow the running test's fixtures, keeps the window full,
+and is what the plugin's hooks forward to. See :mod:`synatest.eval.concurrency`.
 """
 
 from __future__ import annotations
@@ -15,57 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import options
-from synatest._argtypes import argtype
-from synatest.eval import flags
-from synatest.eval.flags import DEFAULT_WINDOW, EVAL_MARKER
+from synatest.markers import EVAL_MARKER
 from synatest.session import ROUTER_KEY, get_session
 
-if TYPE_CHECKING:  # the core is imported when examples run concurrently
+if TYPE_CHECKING:
     from synatest.eval.concurrency import Prefetcher, RateLimiter
-
-CONCURRENCY_KEY = pytest.StashKey["ConcurrencySession"]()
-
-
-@argtype
-def _rate_limits(raw: str) -> dict[str, float]:
-    from synatest.eval.concurrency import parse_rate_limits
-
-    return parse_rate_limits(raw)
-
-
-@argtype
-def _window(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError("the concurrency must be a whole number >= 1 (1 turns it off)")
-    return value
-
-
-options.group(
-    "concurrency",
-    [
-        options.Option(
-            "concurrency",
-            "examples of an eval suite in flight at once: while one example runs, the next "
-            "ones are prefetched (their LM calls start early); each example still reports "
-            "on its own. Applies to --synalinks-eval runs; the default 8 applies with "
-            "--synalinks-live, otherwise give it to enable it (1 turns it off)",
-            default=DEFAULT_WINDOW,
-            type=_window,
-            metavar="N",
-        ),
-        options.Option(
-            "rate-limit",
-            "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
-            "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
-            type=_rate_limits,
-            metavar="SPEC",
-        ),
-    ],
-)
 
 
 def _explicit(config: pytest.Config, name: str) -> bool:
@@ -145,11 +103,8 @@ class ConcurrencySession:
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> ConcurrencySession:
+        """The session of a ``--synalinks-eval`` run (the plugin makes none otherwise)."""
         session = cls(config)
-        # Eval mode may be disabled (-p no:synatest._plugin_eval): then nothing runs ahead.
-        enabled = config.pluginmanager.has_plugin("synatest._plugin_eval") and flags.enabled(config)
-        if not enabled:
-            return session
         live = get_session(config).live
         window = int(options.value(config, "concurrency"))
         if not live and not _explicit(config, "concurrency"):
@@ -314,36 +269,3 @@ class ConcurrencySession:
         if self.limiter is not None:
             line += f", {self.limiter.waited_s:.1f} s waited for rate limits"
         terminal.write_line(line)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser, "concurrency")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[CONCURRENCY_KEY] = ConcurrencySession.from_config(config)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[CONCURRENCY_KEY].collection_finish(session.items)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # Runs after the session's per-test reset (a wrapper) and before the fixtures.
-    item.config.stash[CONCURRENCY_KEY].setup()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
-    return (yield from pyfuncitem.config.stash[CONCURRENCY_KEY].pyfunc_call(pyfuncitem))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    session.config.stash[CONCURRENCY_KEY].finish()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    terminalreporter.config.stash[CONCURRENCY_KEY].summary(terminalreporter)

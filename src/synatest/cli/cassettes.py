@@ -19,8 +19,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from synatest import cli
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
@@ -57,9 +55,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         if name == "prune":
             action.add_argument("--dry-run", action="store_true", help="list what would be removed")
         action.set_defaults(handler=handler)
-
-
-cli.SUBCOMMANDS["cassettes"] = add_parser
 
 
 def _load_all(root: Path, rekey: bool = False) -> tuple[dict[Path, Any], list[str]]:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from synatest import options
+from synatest import markers, options
 from synatest.eval import flags, hookspecs
 
 if TYPE_CHECKING:
     from synatest.eval.session import EvalSession
+
+EVAL_KEY = pytest.StashKey["EvalSession"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -28,41 +30,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser, "eval")
 
 
-def _session(config: pytest.Config, create: bool = False) -> EvalSession | None:
+def eval_session(config: pytest.Config, create: bool = False) -> EvalSession | None:
     """The run's EvalSession; made (importing the eval core) only when ``create``."""
-    session = config.stash.get(flags.EVAL_KEY, None)
+    session = config.stash.get(EVAL_KEY, None)
     if session is None and create:
-        from synatest.eval.session import get_eval_session
+        from synatest.eval.session import EvalSession
 
-        session = get_eval_session(config)
+        session = config.stash[EVAL_KEY] = EvalSession(config)
+        session.configure()
     return session
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for line in flags.MARKERS.values():
+    for line in markers.MARKERS.values():
         config.addinivalue_line("markers", line)
     if flags.enabled(config):
-        _session(config, create=True)
+        eval_session(config, create=True)
     else:
         flags.check_eval_only_flags(config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    eval_session = _session(session.config) or _session(
+    current = eval_session(session.config) or eval_session(
         session.config,
-        create=any(item.get_closest_marker(flags.EVAL_MARKER) for item in session.items),
+        create=any(item.get_closest_marker(markers.EVAL_MARKER) for item in session.items),
     )
-    if eval_session is not None:
-        eval_session.collection_finish(session.items)
+    if current is not None:
+        current.collection_finish(session.items)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
-    eval_session = _session(pyfuncitem.config)
-    if eval_session is None:
+    current = eval_session(pyfuncitem.config)
+    if current is None:
         return (yield)
-    return (yield from eval_session.pyfunc_call(pyfuncitem))
+    return (yield from current.pyfunc_call(pyfuncitem))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -70,9 +73,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    eval_session = _session(item.config)
-    if eval_session is not None:
-        eval_session.makereport(item, report)
+    current = eval_session(item.config)
+    if current is not None:
+        current.makereport(item, report)
     return report
 
 
@@ -80,18 +83,18 @@ def pytest_runtest_makereport(
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist (controller): a worker finished; keep its eval results."""
     output = getattr(node, "workeroutput", None)
-    eval_session = _session(node.config)
-    if output and eval_session is not None:
-        eval_session.add_worker_output(output)
+    current = eval_session(node.config)
+    if output and current is not None:
+        current.add_worker_output(output)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    eval_session = _session(session.config)
-    if eval_session is not None:
-        eval_session.finish(session)
+    current = eval_session(session.config)
+    if current is not None:
+        current.finish(session)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    eval_session = _session(terminalreporter.config)
-    if eval_session is not None:
-        eval_session.terminal_summary(terminalreporter)
+    current = eval_session(terminalreporter.config)
+    if current is not None:
+        current.terminal_summary(terminalreporter)

@@ -11,7 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from synatest import cli
 from synatest.errors import ReportError
 
 
@@ -65,7 +64,7 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = sub.add_parser(
         "report",
         help="compare two evaluation runs, or re-render a run's reports",
@@ -119,6 +118,3 @@ def add_report(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="'all' or a comma-separated list of json,jsonl,csv,md,html (default: all)",
     )
     render.set_defaults(handler=run_render)
-
-
-cli.SUBCOMMANDS["report"] = add_report

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from synatest import _env, options
-from synatest.interception import Router
+from synatest.seam import Router
 from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, get_session
 
 # Feature plugins (options, markers, fixtures, hooks of one capability each),
@@ -22,12 +22,12 @@ from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, 
 # ``pytest_plugins`` entry up among all installed distributions' entry points first,
 # which cost ~18 ms per entry -- more than importing the module.
 FEATURE_PLUGINS: tuple[str, ...] = (
-    "synatest._plugin_doubles",
-    "synatest._plugin_cassettes",
-    "synatest._plugin_eval",
-    "synatest._plugin_train",
-    "synatest._plugin_reports",
-    "synatest._plugin_concurrency",
+    "synatest.plugin.doubles",
+    "synatest.plugin.cassettes",
+    "synatest.plugin.eval",
+    "synatest.plugin.train",
+    "synatest.plugin.reports",
+    "synatest.plugin.concurrency",
 )
 
 

@@ -1,21 +1,28 @@
-"""The ``synatest`` command line."""
+"""The ``synatest`` command line: one parser, one subcommand per module of this package.
+
+Each command module (:mod:`~synatest.cli.cassettes`, :mod:`~synatest.cli.report`,
+:mod:`~synatest.cli.train`) defines ``add_parser(subparsers)`` and knows nothing of
+this one; :data:`COMMANDS` is the only place that lists them. Command modules are
+light to import: each imports its heavy parts (pytest sessions, Synalinks, the
+report renderers) only when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from types import ModuleType
 
-from synatest import __version__
+from synatest.cli import cassettes, report, train
 
-# Subcommand name -> function adding its parser; later features register here.
-SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
-
-# Subcommands register themselves in SUBCOMMANDS on import (one line each).
-from synatest import cli_cassettes, cli_report, cli_train  # noqa: E402, F401
+# The commands, in the order ``--help`` lists them; each module defines ``add_parser``.
+COMMANDS: tuple[ModuleType, ...] = (cassettes, report, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from synatest import __version__
+
     parser = argparse.ArgumentParser(
         prog="synatest",
         description=(
@@ -25,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"synatest {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in SUBCOMMANDS.values():
-        add(sub)
+    for command in COMMANDS:
+        command.add_parser(sub)
     return parser
 
 
@@ -41,8 +48,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run as `python -m synatest.cli`: use the imported module, where the
-    # subcommands registered themselves, not this `__main__` copy.
-    from synatest.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -1,20 +1,4 @@
-"""Datasets of examples for tests, evaluation suites and training.
-
-:func:`load_dataset` reads JSON Lines, JSON, CSV, Parquet and Hugging Face datasets
-saved with ``save_to_disk``, maps columns onto the fields of the input and output
-DataModels, validates every row, and gives each example a stable id. A bad row
-raises :class:`~synatest.errors.DatasetError` naming the file, the line or row, the
-field and the reason.
-
-Why not Synalinks' own ``JSONLDataset``/``CSVDataset``/...: they stream batches
-rendered through Jinja templates, which suits ``fit`` on large sources but loses
-where a bad row came from and gives examples no identity. Tests and gates need
-both (an example that flipped must be named). :meth:`Dataset.as_arrays` gives the
-numpy object arrays that ``program.fit``/``evaluate`` take.
-
-Module import is light: pyarrow, Hugging Face ``datasets`` and numpy are imported
-only by the loaders/methods that need them.
-"""
+"""Reading datasets from files: :func:`load_dataset` and one row reader per format."""
 
 from __future__ import annotations
 
@@ -23,17 +7,12 @@ import hashlib
 import importlib
 import json
 import os
-import re
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
+from synatest.datasets.dataset import Dataset, Example
 from synatest.errors import DatasetError
-from synatest.eval.flags import DATASET_ATTR, EXAMPLE_MARKER
-
-__all__ = ["Dataset", "Example", "load_dataset", "parametrize_dataset"]
 
 FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "hf")
 _EXTENSIONS = {
@@ -45,156 +24,6 @@ _EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-
-
-@dataclass(frozen=True)
-class Example:
-    """One example: its stable ``id``, input ``x`` and expected output ``y``.
-
-    ``x``/``y`` are instances of the dataset's DataModels (``y`` is None for an
-    inputs-only dataset); ``row`` is the raw row as read; ``source`` says where it
-    came from (``"qa.jsonl, line 3"``).
-    """
-
-    id: str
-    x: Any
-    y: Any
-    row: Mapping[str, Any] = field(repr=False, compare=False)
-    source: str = ""
-
-
-class Dataset(Sequence[Example]):
-    """An ordered collection of examples with their DataModels.
-
-    Indexing takes a position or an example id. Built by :func:`load_dataset`, or
-    directly from examples.
-    """
-
-    def __init__(
-        self,
-        examples: Iterable[Example],
-        *,
-        x_model: Any,
-        y_model: Any = None,
-        path: str | None = None,
-        name: str | None = None,
-    ) -> None:
-        self.examples: list[Example] = list(examples)
-        self.x_model = x_model
-        self.y_model = y_model
-        self.path = path
-        self.name = name or (Path(path).stem if path else "dataset")
-        self._by_id = {example.id: example for example in self.examples}
-        if len(self._by_id) != len(self.examples):
-            seen: set[str] = set()
-            dupes = [e.id for e in self.examples if e.id in seen or seen.add(e.id)]  # type: ignore[func-returns-value]
-            raise DatasetError(f"dataset {self.name!r}: duplicate example ids {dupes[:5]}")
-
-    def __repr__(self) -> str:
-        y = getattr(self.y_model, "__name__", None)
-        return (
-            f"<synatest.Dataset {self.name!r}: {len(self)} examples, "
-            f"x={getattr(self.x_model, '__name__', self.x_model)}, y={y}>"
-        )
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __iter__(self) -> Iterator[Example]:
-        return iter(self.examples)
-
-    @overload
-    def __getitem__(self, key: int | str) -> Example: ...
-
-    @overload
-    def __getitem__(self, key: slice) -> Dataset: ...
-
-    def __getitem__(self, key: int | str | slice) -> Example | Dataset:
-        if isinstance(key, slice):
-            return self._derive(self.examples[key], suffix="")
-        if isinstance(key, str):
-            try:
-                return self._by_id[key]
-            except KeyError:
-                raise KeyError(f"no example with id {key!r} in dataset {self.name!r}") from None
-        return self.examples[key]
-
-    @property
-    def ids(self) -> list[str]:
-        return [example.id for example in self.examples]
-
-    def _derive(self, examples: Iterable[Example], suffix: str) -> Dataset:
-        return Dataset(
-            examples,
-            x_model=self.x_model,
-            y_model=self.y_model,
-            path=self.path,
-            name=self.name + suffix,
-        )
-
-    def select(self, ids: Iterable[str]) -> Dataset:
-        """The examples with these ids, in the dataset's order."""
-        wanted = set(ids)
-        unknown = wanted - self._by_id.keys()
-        if unknown:
-            raise KeyError(f"no example with id(s) {sorted(unknown)[:5]} in dataset {self.name!r}")
-        return self._derive((e for e in self.examples if e.id in wanted), suffix="")
-
-    def split(self, *fractions: float, seed: int = 0) -> tuple[Dataset, ...]:
-        """Deterministic seeded split: ``train, test = ds.split(0.8, seed=1)``.
-
-        Examples are ranked by a hash of (seed, id), so a split depends only on the
-        seed and the example ids -- not on file order or on the process. Fractions
-        summing to less than 1 leave the rest as a last part. Parts keep the
-        dataset's order.
-        """
-        if not fractions:
-            raise ValueError("split() needs at least one fraction, e.g. ds.split(0.8)")
-        if any(not 0 < f < 1 for f in fractions) or sum(fractions) > 1 + 1e-9:
-            raise ValueError(
-                f"split fractions must each be between 0 and 1 and sum to at most 1, "
-                f"got {fractions}"
-            )
-        parts = list(fractions)
-        if sum(parts) < 1 - 1e-9:
-            parts.append(1 - sum(parts))
-        ranked = sorted(
-            self.examples,
-            key=lambda e: hashlib.sha256(f"{seed}:{e.id}".encode()).hexdigest(),
-        )
-        bounds, total = [], 0.0
-        for fraction in parts:
-            total += fraction
-            bounds.append(round(total * len(ranked)))
-        bounds[-1] = len(ranked)
-        chosen, start = [], 0
-        for end in bounds:
-            chosen.append({e.id for e in ranked[start:end]})
-            start = end
-        return tuple(
-            self._derive((e for e in self.examples if e.id in ids), suffix=f"[{i}]")
-            for i, ids in enumerate(chosen)
-        )
-
-    def as_arrays(self) -> tuple[Any, Any]:
-        """``(x, y)`` numpy object arrays of DataModels, as ``program.fit`` takes them.
-
-        ``y`` is None for an inputs-only dataset.
-        """
-        import numpy as np
-
-        x = np.empty(len(self.examples), dtype=object)
-        for i, example in enumerate(self.examples):
-            x[i] = example.x
-        if self.y_model is None:
-            return x, None
-        y = np.empty(len(self.examples), dtype=object)
-        for i, example in enumerate(self.examples):
-            y[i] = example.y
-        return x, y
-
-
-# -- reading rows ----------------------------------------------------------------
 
 
 def _format_of(path: Path, fmt: str | None) -> str:
@@ -352,7 +181,7 @@ def _build(
         ) from None
 
 
-def _json_of(value: Any) -> Any:
+def json_of(value: Any) -> Any:
     get_json = getattr(value, "get_json", None)
     if callable(get_json):
         return get_json()
@@ -362,7 +191,7 @@ def _json_of(value: Any) -> Any:
 
 def content_id(x: Any, y: Any) -> str:
     """A stable id from an example's content (validated fields, not raw formatting)."""
-    text = json.dumps([_json_of(x), _json_of(y)], sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps([json_of(x), json_of(y)], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -451,100 +280,3 @@ def load_dataset(
 
 
 # -- one test per example -------------------------------------------------------------
-
-_SLUG = re.compile(r"[^0-9A-Za-z]+")
-
-
-def readable_id(example: Example, has_id_column: bool) -> str:
-    """The test id of an example: its id, or its first text field plus a short hash."""
-    if has_id_column:
-        return example.id
-    data = _json_of(example.x)
-    text = (
-        next((v for v in data.values() if isinstance(v, str)), "") if isinstance(data, dict) else ""
-    )
-    slug = _SLUG.sub("-", text).strip("-")[:40].strip("-")
-    return f"{slug}-{example.id[:6]}" if slug else example.id
-
-
-def _resolve_path(path: str | os.PathLike[str], func: Callable[..., Any]) -> Path:
-    candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
-        return candidate
-    module_file = getattr(sys.modules.get(func.__module__), "__file__", None)
-    if module_file:
-        # Beside the test module, or in a folder above it (the project's datasets/).
-        for folder in Path(module_file).resolve().parents:
-            if (folder / candidate).exists():
-                return folder / candidate
-    return candidate
-
-
-def parametrize_dataset(
-    path_or_dataset: str | os.PathLike[str] | Dataset,
-    x: Any = None,
-    y: Any = None,
-    *,
-    ids: Callable[[Example], str] | str | None = None,
-    **load_options: Any,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Run the decorated test once per example, with parameters ``x`` and ``y``.
-
-    Args:
-        path_or_dataset: a :class:`Dataset`, or a path given to :func:`load_dataset`
-            (a relative path is looked up in the working directory, then beside the
-            test module and in each folder above it, so ``"datasets/qa.jsonl"``
-            finds the project's ``datasets/`` from any test directory).
-        x, y: the DataModels (required with a path).
-        ids: test ids: a function of the :class:`Example`, or the name of a row
-            column (default: the example id, or for datasets without an id column
-            the first text field and a short hash).
-        **load_options: passed to :func:`load_dataset` (``fields=``, ``split=``, ...).
-
-    The loaded dataset is attached to the test function as ``__synatest_dataset__``.
-    """
-    import pytest
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        if isinstance(path_or_dataset, Dataset):
-            if load_options:
-                raise TypeError(
-                    f"parametrize_dataset: options {sorted(load_options)} apply when loading "
-                    "a path, not to an already loaded Dataset"
-                )
-            dataset = path_or_dataset
-        else:
-            if x is None:
-                raise TypeError(
-                    "parametrize_dataset: pass the input DataModel, e.g. "
-                    "parametrize_dataset('qa.jsonl', x=Question, y=Answer)"
-                )
-            dataset = load_dataset(_resolve_path(path_or_dataset, func), x, y, **load_options)
-        id_column = load_options.get("id_field", "id")
-        has_id_column = bool(id_column) and all(id_column in e.row for e in dataset)
-
-        def test_id(example: Example) -> str:
-            if callable(ids):
-                return str(ids(example))
-            if isinstance(ids, str):
-                if ids not in example.row:
-                    raise DatasetError(
-                        f"{example.source}: no column {ids!r} for the test id (ids=)"
-                    )
-                return str(example.row[ids])
-            return readable_id(example, has_id_column)
-
-        params = [
-            pytest.param(
-                example.x,
-                example.y,
-                id=test_id(example),
-                marks=getattr(pytest.mark, EXAMPLE_MARKER)(example.id, dataset=dataset.name),
-            )
-            for example in dataset
-        ]
-        marked: Callable[..., Any] = pytest.mark.parametrize(("x", "y"), params)(func)
-        setattr(marked, DATASET_ATTR, dataset)
-        return marked
-
-    return decorate

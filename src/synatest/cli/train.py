@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from synatest import cli, options
+from synatest import options
 
 EXIT_PASSED = 0
 EXIT_GATE_FAILED = 1
@@ -225,6 +225,3 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_GATE_FAILED
     return EXIT_PASSED if plugin.result.passed else EXIT_GATE_FAILED
-
-
-cli.SUBCOMMANDS["train"] = add_parser

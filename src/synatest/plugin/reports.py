@@ -1,6 +1,6 @@
 """pytest plugin: write every report of a ``--synalinks-eval`` run, and JUnit properties.
 
-Eval mode (``synatest._plugin_eval``) builds the run's :class:`RunReport` at session
+Eval mode (``synatest.plugin.eval``) builds the run's :class:`RunReport` at session
 end and calls ``pytest_synalinks_eval_report(config, report)`` (on the xdist
 controller only, after merging the workers' results); this plugin implements that
 hook to write ``report.json``, ``examples.jsonl``, ``examples.csv``, ``report.md``
@@ -82,11 +82,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def _example_of(item: pytest.Item) -> ExampleResult | None:
     """The eval result eval mode recorded for ``item`` (its latest), if any."""
-    try:
-        from synatest.eval.flags import EVAL_KEY
-    except ImportError:  # eval mode not installed
-        return None
-    session = item.config.stash.get(EVAL_KEY, None)
+    from synatest.plugin.eval import eval_session
+
+    session = eval_session(item.config)
     results = getattr(session, "results", None) or ()
     for _, result in reversed(results):
         if result.nodeid == item.nodeid:

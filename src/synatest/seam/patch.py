@@ -1,0 +1,216 @@
+"""Patching litellm and Synalinks: installed now and whenever they are imported later."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from synatest.errors import LMCallFailed, SynatestError
+from synatest.seam.provider import ORIGINALS, SEAMS
+from synatest.seam.request import Kind, LMRequest
+from synatest.seam.router import current_router
+
+
+def _make_seam(kind: Kind) -> Callable[..., Awaitable[Any]]:
+    async def seam(**kwargs: Any) -> Any:
+        return await current_router().dispatch(LMRequest(kind=kind, kwargs=kwargs))
+
+    seam.__name__ = f"synatest_{kind}_seam"
+    seam.__synatest_seam__ = True  # type: ignore[attr-defined]
+    return seam
+
+
+def install_litellm(module: ModuleType | None = None) -> None:
+    """Replace litellm's async entry points with the router (idempotent)."""
+    if module is None:
+        import litellm as module
+    for attr, kind in SEAMS.items():
+        current = getattr(module, attr, None)
+        if current is None or getattr(current, "__synatest_seam__", False):
+            continue
+        ORIGINALS[attr] = current
+        setattr(module, attr, _make_seam(kind))
+
+
+def uninstall_litellm() -> None:
+    module = sys.modules.get("litellm")
+    if module is None:
+        return
+    for attr, original in ORIGINALS.items():
+        setattr(module, attr, original)
+    ORIGINALS.clear()
+
+
+def is_installed() -> bool:
+    module = sys.modules.get("litellm")
+    return bool(
+        module and getattr(getattr(module, "acompletion", None), "__synatest_seam__", False)
+    )
+
+
+# --- Synalinks patches: zero retry waits, never retry or swallow harness errors --
+
+_ZERO_WAITS = True
+_SYNALINKS_PATCHED: dict[str, tuple[ModuleType, str, Any]] = {}
+
+_LM_MODULES = (
+    "synalinks.src.modules.language_models.language_model",
+    "synalinks.src.modules.embedding_models.embedding_model",
+    "synalinks.src.modules.decision_models.decision_model",
+)
+
+
+def set_zero_waits(value: bool) -> None:
+    """Zero Synalinks' retry backoff (default), or keep it (live runs against real rate limits)."""
+    global _ZERO_WAITS
+    _ZERO_WAITS = value
+
+
+def _patch_attr(module: ModuleType, attr: str, value: Any) -> None:
+    key = f"{module.__name__}.{attr}"
+    if key not in _SYNALINKS_PATCHED:
+        _SYNALINKS_PATCHED[key] = (module, attr, getattr(module, attr))
+    setattr(module, attr, value)
+
+
+def _patched_wait_factory(original: Callable[..., Any]) -> Callable[..., Any]:
+    def rate_limit_aware_wait(max_wait: float = 60.0) -> Any:
+        if _ZERO_WAITS:
+            import tenacity
+
+            return tenacity.wait_none()
+        return original(max_wait=max_wait)
+
+    return rate_limit_aware_wait
+
+
+def _no_retry_for_harness(*exception_types: type[BaseException]) -> Any:
+    """``retry_if_not_exception_type`` that also never retries a SynatestError."""
+    import tenacity
+
+    excluded = (*exception_types, SynatestError)
+    return tenacity.retry_if_exception(lambda e: not isinstance(e, excluded))
+
+
+def _wrap_call_with_retry(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def _call_with_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except SynatestError:
+            raise
+        except Exception as error:
+            # Synalinks' caller catches this, warns, and returns None (reward 0).
+            # With a fallback model configured, the fallback answers instead.
+            if getattr(self, "fallback", None):
+                raise
+            router = current_router()
+            if router.allow_lm_errors:
+                router.lm_errors.append(error)
+                raise
+            raise LMCallFailed(
+                f"{type(self).__name__} {getattr(self, 'model', '?')!r} failed after "
+                f"Synalinks' retries, which would have swallowed the error (the module "
+                f"returns None and the reward becomes 0):\n"
+                f"  {type(error).__module__}.{type(error).__qualname__}: {error}\n"
+                "Mark the test @pytest.mark.synalinks_allow_lm_errors if the failure is "
+                "expected (the errors are then listed in the router's lm_errors)."
+            ) from error
+
+    _call_with_retry.__synatest_patched__ = True  # type: ignore[attr-defined]
+    return _call_with_retry
+
+
+def patch_synalinks_module(module: ModuleType) -> None:
+    """Apply synatest's patches to one of Synalinks' model modules (idempotent)."""
+    if hasattr(module, "rate_limit_aware_wait"):
+        current = module.rate_limit_aware_wait
+        if not getattr(current, "__synatest_patched__", False):
+            patched = _patched_wait_factory(current)
+            patched.__synatest_patched__ = True  # type: ignore[attr-defined]
+            _patch_attr(module, "rate_limit_aware_wait", patched)
+    if hasattr(module, "retry_if_not_exception_type"):
+        if module.retry_if_not_exception_type is not _no_retry_for_harness:
+            _patch_attr(module, "retry_if_not_exception_type", _no_retry_for_harness)
+    for cls_name in ("LanguageModel", "EmbeddingModel"):
+        cls = getattr(module, cls_name, None)
+        if cls is None or cls.__module__ != module.__name__:
+            continue
+        method = cls.__dict__.get("_call_with_retry")
+        if method is not None and not getattr(method, "__synatest_patched__", False):
+            _patch_attr(cls, "_call_with_retry", _wrap_call_with_retry(method))  # type: ignore[arg-type]
+
+
+def unpatch_synalinks() -> None:
+    for obj, attr, original in _SYNALINKS_PATCHED.values():
+        setattr(obj, attr, original)
+    _SYNALINKS_PATCHED.clear()
+
+
+# --- apply the patches whenever the modules are imported -------------------------
+
+_HOOKS: dict[str, Callable[[ModuleType], None]] = {
+    "litellm": install_litellm,
+    **{name: patch_synalinks_module for name in _LM_MODULES},
+}
+
+
+class _PostImportLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader, callback: Callable[[ModuleType], None]):
+        self._loader = loader
+        self._callback = callback
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        # Restore the real loader so reloads and introspection see it.
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        self._callback(module)
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    """Runs a callback right after selected modules finish importing."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        callback = _HOOKS.get(fullname)
+        if callback is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _PostImportLoader(spec.loader, callback)
+                return spec
+        return None
+
+
+_FINDER = _PostImportFinder()
+
+
+def activate() -> None:
+    """Patch what is imported already and what will be (idempotent)."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    for name, callback in _HOOKS.items():
+        module = sys.modules.get(name)
+        if module is not None:
+            callback(module)
+
+
+def deactivate() -> None:
+    """Undo every patch (end of the pytest session)."""
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+    uninstall_litellm()
+    unpatch_synalinks()

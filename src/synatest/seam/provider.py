@@ -1,0 +1,30 @@
+"""The real litellm functions behind the seam, kept to call the provider in live mode."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from synatest.seam.request import Kind, LMRequest
+
+# litellm attribute -> request kind
+SEAMS: dict[str, Kind] = {
+    "acompletion": "completion",
+    "aembedding": "embedding",
+    "asystemone": "decision",
+}
+
+ORIGINALS: dict[str, Callable[..., Awaitable[Any]]] = {}
+
+
+async def call_original(request: LMRequest) -> Any:
+    """Send a request to the real provider through the unpatched litellm function."""
+    for attr, kind in SEAMS.items():
+        if kind == request.kind:
+            original = ORIGINALS.get(attr)
+            if original is None:
+                import litellm
+
+                original = getattr(litellm, attr)
+            return await original(**request.kwargs)
+    raise AssertionError(request.kind)  # pragma: no cover

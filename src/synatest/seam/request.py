@@ -1,0 +1,164 @@
+"""One LM, embedding or decision call as litellm received it: :class:`LMRequest`."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["completion", "embedding", "decision"]
+
+
+def _text_of(content: Any) -> str:
+    """The text of a chat message's content (a string or a list of parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                parts.append(str(part.get("text", "")))
+            elif isinstance(part, str):
+                parts.append(part)
+        return "\n".join(parts)
+    return str(content)
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class LMRequest:
+    """One call as litellm received it, with convenient views for matching.
+
+    ``kwargs`` is exactly what Synalinks passed to litellm (not a copy: treat it as
+    read-only). The properties below are derived from it.
+    """
+
+    kind: Kind
+    kwargs: dict[str, Any]
+    test_id: str | None = None
+
+    @property
+    def model(self) -> str:
+        return str(self.kwargs.get("model", ""))
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.kwargs.get("messages") or [])
+
+    @property
+    def response_format(self) -> dict[str, Any] | None:
+        rf = self.kwargs.get("response_format")
+        return rf if isinstance(rf, dict) else None
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The requested JSON schema of a structured-output call, else None."""
+        rf = self.response_format
+        if not rf:
+            return None
+        if rf.get("type") == "json_schema":
+            js = rf.get("json_schema") or {}
+            schema = js.get("schema")
+            return schema if isinstance(schema, dict) else None
+        return None
+
+    @property
+    def schema_title(self) -> str | None:
+        schema = self.schema
+        if schema is None:
+            return None
+        title = schema.get("title")
+        if title:
+            return str(title)
+        rf = self.response_format or {}
+        name = (rf.get("json_schema") or {}).get("name")
+        return str(name) if name else None
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        return list(self.kwargs.get("tools") or [])
+
+    @property
+    def tool_names(self) -> list[str]:
+        names = []
+        for tool in self.tools:
+            fn = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(fn, dict) and fn.get("name"):
+                names.append(str(fn["name"]))
+        return names
+
+    @property
+    def stream(self) -> bool:
+        return bool(self.kwargs.get("stream"))
+
+    @property
+    def input(self) -> list[str]:
+        """The texts of an embedding request."""
+        value = self.kwargs.get("input")
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value]
+
+    @property
+    def last_user_message(self) -> str:
+        for message in reversed(self.messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return _text_of(message.get("content"))
+        return ""
+
+    @property
+    def text(self) -> str:
+        """All message texts (or embedding inputs) joined: what ``contains=`` searches."""
+        if self.kind == "embedding":
+            return "\n".join(self.input)
+        return "\n".join(_text_of(m.get("content")) for m in self.messages if isinstance(m, dict))
+
+    def describe(self) -> str:
+        """One line naming the request: model, schema title, last user message."""
+        bits = [f"model={self.model!r}"]
+        if self.kind == "embedding":
+            bits.append(f"embedding of {len(self.input)} text(s)")
+            first = self.input[0] if self.input else ""
+            bits.append(f"first input: {shorten(first)!r}")
+            return ", ".join(bits)
+        title = self.schema_title
+        bits.append(f"schema={title!r}" if title else "schema=None")
+        if self.tool_names:
+            bits.append(f"tools={self.tool_names}")
+        bits.append(f"last user message: {shorten(self.last_user_message)!r}")
+        return ", ".join(bits)
+
+
+def snapshot(request: LMRequest) -> LMRequest:
+    """A deep copy of a request, safe to keep after Synalinks mutates its messages."""
+    return LMRequest(
+        kind=request.kind, kwargs=copy.deepcopy(request.kwargs), test_id=request.test_id
+    )
+
+
+def unserved_message(request: LMRequest, hints: Sequence[str] = ()) -> str:
+    what = {"completion": "LM", "embedding": "embedding", "decision": "decision-model"}
+    lines = [
+        f"{what[request.kind]} call not served by any double or cassette, and live calls "
+        "are off (synatest never lets a test reach a real model by accident).",
+        f"  request: {request.describe()}",
+    ]
+    if request.test_id:
+        lines.append(f"  test: {request.test_id}")
+    lines.append("How to serve it:")
+    lines.append(
+        "  - script it: request the `scripted_lm` fixture and queue a reply "
+        "(scripted_lm.add(...) or scripted_lm.on(contains=...).reply(...));"
+    )
+    lines.extend(f"  - {hint}" for hint in hints)
+    lines.append("  - or allow real calls for this run: pytest --synalinks-live")
+    return "\n".join(lines)
