@@ -49,7 +49,8 @@ async def main(repeats: int) -> None:
 
     from synatest.doubles.function import FunctionLM
     from synatest.seam import Router, use_router
-    from synatest.train.core import TrainConfig, train_program
+    from synatest.train.config import TrainConfig
+    from synatest.train.core import train_program
     from synatest.train.report import write_report
     from synatest.train.split import split_indices
 

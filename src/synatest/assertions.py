@@ -66,7 +66,7 @@ async def assert_reward(reward: Any, y_true: Any, y_pred: Any, at_least: float =
         AssertionError: with the reward value, the masks applied and the fields
             that differ.
     """
-    from synatest.eval.session import resolve_reward
+    from synatest.eval.reward_spec import resolve_reward
 
     resolved = resolve_reward(reward)
     value = float(await resolved(y_true, y_pred))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import synatest
-from synatest.train.core import (
+from synatest.train.config import (
     STOP_ALREADY,
     STOP_CALLS,
     STOP_COST,
@@ -20,8 +20,8 @@ from synatest.train.core import (
     STOP_GATE,
     TrainConfig,
     TrainingError,
-    train_program,
 )
+from synatest.train.core import train_program
 from synatest.train.report import write_report
 
 REWARD = "exact_match"

@@ -55,7 +55,7 @@ class _ArgparseGroup:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from synatest.train.core import DEFAULT_EPOCHS, OPTIMIZERS
+    from synatest.train.config import DEFAULT_EPOCHS, OPTIMIZERS
     from synatest.train.split import DEFAULT_TEST_SPLIT, DEFAULT_VALIDATION_SPLIT
 
     parser = sub.add_parser(

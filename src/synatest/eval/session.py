@@ -25,8 +25,9 @@ from synatest.errors import LMCallFailed
 from synatest.eval import flags
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
+from synatest.eval.reward_spec import resolve_reward, reward_name
+from synatest.eval.usage import UsageMeter
 from synatest.markers import DATASET_ATTR, EVAL_MARKER, example_id, suite_name
-from synatest.seam import CallNext, LMRequest
 from synatest.session import ROUTER_KEY, get_session
 
 if TYPE_CHECKING:
@@ -37,66 +38,6 @@ if TYPE_CHECKING:
 
 MARKER_ARGS = ("suite", "reward", "threshold", "pass_at")
 _TOLERATED_KEY = pytest.StashKey[str]()
-
-
-# -- rewards -----------------------------------------------------------------------
-
-
-def reward_name(reward: Any) -> str:
-    """A reward's name for reports, computed without importing Synalinks."""
-    if reward is None:
-        return "exact_match"
-    if isinstance(reward, str):
-        return reward
-    if inspect.isclass(reward):
-        return reward.__name__
-    name = getattr(reward, "name", None)
-    if isinstance(name, str):
-        return name
-    return str(getattr(reward, "__name__", type(reward).__name__))
-
-
-def resolve_reward(reward: Any) -> Any:
-    """A Synalinks ``Reward`` from a marker's ``reward=``.
-
-    Accepts None (``ExactMatch``), a name (Synalinks' ``rewards.get`` names, or a
-    synatest reward class name such as ``"NumericMatch"``), a ``Reward`` class or
-    instance, or an ``async def fn(y_true, y_pred)``.
-    """
-    import synalinks
-
-    from synatest import rewards as synatest_rewards
-
-    if reward is None:
-        return synalinks.rewards.ExactMatch()
-    if isinstance(reward, str):
-        ours = getattr(synatest_rewards, reward, None)
-        if inspect.isclass(ours) and issubclass(ours, synalinks.rewards.Reward):
-            return ours()
-        try:
-            found = synalinks.rewards.get(reward)
-        except ValueError:
-            found = None
-        if found is None:
-            raise ValueError(
-                f"unknown reward {reward!r}: use a Synalinks reward name ('ExactMatch', "
-                "'CosineSimilarity', ...), a synatest reward "
-                f"({', '.join(synatest_rewards.__all__)}), a Reward instance or an "
-                "`async def reward(y_true, y_pred)`"
-            )
-        return found
-    if inspect.isclass(reward) and issubclass(reward, synalinks.rewards.Reward):
-        return reward()
-    if isinstance(reward, synalinks.rewards.Reward):
-        return reward
-    if callable(reward):
-        if not inspect.iscoroutinefunction(reward):
-            raise ValueError(
-                f"reward function {reward_name(reward)!r} must be declared `async def "
-                f"{reward_name(reward)}(y_true, y_pred)` (Synalinks awaits rewards)"
-            )
-        return synalinks.rewards.RewardFunctionWrapper(fn=reward, name=reward_name(reward))
-    raise ValueError(f"cannot use {reward!r} as a reward")
 
 
 # -- the suites registry -------------------------------------------------------------
@@ -162,34 +103,6 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return repr(value)
-
-
-class UsageMeter:
-    """A router layer counting an example's LM calls, tokens and cost."""
-
-    def __init__(self) -> None:
-        from synatest.eval.results import Usage
-
-        self.usage = Usage()
-        self.models: set[str] = set()
-
-    async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
-        from synatest.eval.results import Usage
-
-        self.models.add(request.model)
-        try:
-            response = await call_next(request)
-        finally:
-            self.usage = self.usage + Usage(calls=1)
-        usage = getattr(response, "usage", None)
-        hidden = getattr(response, "_hidden_params", None) or {}
-        cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
-        self.usage = self.usage + Usage(
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost=float(cost or 0.0),
-        )
-        return response
 
 
 def _capturing(func: Callable[..., Any], box: dict[str, Any]) -> Callable[..., Any]:
@@ -431,7 +344,7 @@ class EvalSession:
             passed=None if reward is None else reward >= spec.pass_at - 1e-9,
             error=message,
             duration_s=time.perf_counter() - started,
-            usage=meter.usage,
+            usage=meter.usage(),
         )
         self.results.append((self.order.get(item.nodeid, len(self.order)), result))
 

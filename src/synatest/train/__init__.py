@@ -6,12 +6,7 @@ need them, never here.
 
 from __future__ import annotations
 
-from synatest.train.core import (
-    EpochRecord,
-    TrainConfig,
-    TrainingError,
-    TrainResult,
-    train_program,
-)
+from synatest.train.config import EpochRecord, TrainConfig, TrainingError, TrainResult
+from synatest.train.core import train_program
 
 __all__ = ["EpochRecord", "TrainConfig", "TrainResult", "TrainingError", "train_program"]

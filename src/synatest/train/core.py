@@ -11,304 +11,42 @@ pytest session; it is equally usable from a script or a test.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
-import json
-import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from synatest.eval.results import SuiteResult, Usage
+from synatest.eval.reward_spec import reward_name
+from synatest.eval.usage import UsageMeter
 from synatest.seam import current_router
 from synatest.train import _io
-from synatest.train.evaluate import evaluate_split
-from synatest.train.meter import UsageMeter
-from synatest.train.split import (
-    DEFAULT_TEST_SPLIT,
-    DEFAULT_VALIDATION_SPLIT,
-    Split,
-    split_indices,
+from synatest.train.checkpoint import checkpoint_path, read_checkpoint
+from synatest.train.config import (
+    CHECKPOINT_VERSION,
+    STOP_ALREADY,
+    STOP_CALLS,
+    STOP_COST,
+    STOP_EPOCHS,
+    STOP_GATE,
+    STOP_INTERRUPTED,
+    EpochRecord,
+    TrainConfig,
+    TrainingError,
+    TrainResult,
 )
-
-OPTIMIZERS = ("random_few_shot", "omega")
-DEFAULT_EPOCHS = 5
-DEFAULT_OUTPUT_ROOT = Path("reports") / "train"
-CHECKPOINT_VERSION = 1
-
-# Why a run stopped.
-STOP_GATE = "gate passed on validation"
-STOP_ALREADY = "gate already passed on validation before training"
-STOP_EPOCHS = "epoch budget used"
-STOP_CALLS = "call budget used"
-STOP_COST = "cost budget used"
-STOP_INTERRUPTED = "interrupted"
-
-
-class TrainingError(ValueError):
-    """A training run that cannot start: bad settings, no data, no checkpoint to resume."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Settings of one training run (``synatest train`` flags map one to one).
-
-    Args:
-        suite: the suite's name (names the default output directory).
-        threshold: the gate: mean reward the program must reach.
-        optimizer: ``"random_few_shot"`` (default) or ``"omega"``.
-        pass_at: an example passes (for "flipped" examples) when its reward is at
-            least this (default 1.0, as eval suites).
-        epochs: at most this many epochs (default 5).
-        until_pass: stop as soon as the gate passes on validation (default True).
-        max_calls: stop once this many LM/embedding calls were made (default: no limit).
-        max_cost: stop once this much was spent, in dollars (default: no limit).
-        validation_split: fraction held out for validation (default 0.2).
-        test_split: fraction held out for the final test (default 0.2).
-        seed: seeds the split and every random draw of the run (default 1337).
-        batch_size: training examples per optimizer step (default 1, as ``fit``).
-        minibatch_size: validation examples scoring each candidate (default 4).
-        eval_batch_size: examples evaluated concurrently (default 32).
-        output: directory of the program, checkpoint and report
-            (default ``reports/train/<suite>/``).
-        resume: continue from ``output``'s checkpoint (default False).
-        verbose: Synalinks' progress bar during ``fit`` (default False).
-        optimizer_options: extra keyword arguments for the optimizer.
-    """
-
-    suite: str
-    threshold: float
-    optimizer: str = "random_few_shot"
-    pass_at: float = 1.0
-    epochs: int = DEFAULT_EPOCHS
-    until_pass: bool = True
-    max_calls: int | None = None
-    max_cost: float | None = None
-    validation_split: float = DEFAULT_VALIDATION_SPLIT
-    test_split: float = DEFAULT_TEST_SPLIT
-    seed: int = 1337
-    batch_size: int = 1
-    minibatch_size: int | None = 4
-    eval_batch_size: int = 32
-    output: Path | None = None
-    resume: bool = False
-    verbose: bool = False
-    optimizer_options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def output_dir(self) -> Path:
-        return self.output if self.output is not None else DEFAULT_OUTPUT_ROOT / self.suite
-
-    def validate(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainingError(
-                f"unknown optimizer {self.optimizer!r}: choose from {', '.join(OPTIMIZERS)}"
-            )
-        if self.epochs < 1:
-            raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
-        if self.max_calls is not None and self.max_calls < 1:
-            raise TrainingError(f"max_calls must be at least 1, got {self.max_calls}")
-        if self.max_cost is not None and self.max_cost <= 0:
-            raise TrainingError(f"max_cost must be positive, got {self.max_cost}")
-        if not 0.0 <= self.threshold <= 1.0:
-            raise TrainingError(f"threshold must be between 0 and 1, got {self.threshold}")
-        if self.batch_size < 1 or self.eval_batch_size < 1:
-            raise TrainingError("batch sizes must be at least 1")
-
-
-@dataclass
-class EpochRecord:
-    """One row of the training history (epoch 0 is the untrained program)."""
-
-    epoch: int
-    train_reward: float | None
-    val_reward: float | None
-    best_val_reward: float | None
-    calls: int
-    cost: float
-    elapsed_s: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class TrainResult:
-    """What a training run produced; ``passed`` decides ``synatest train``'s exit code."""
-
-    suite: str
-    before: SuiteResult  # untrained program, test split
-    after: SuiteResult  # best trained program, test split
-    validation_before: SuiteResult
-    history: list[EpochRecord]
-    best_epoch: int
-    stop_reason: str
-    usage: Usage
-    split: Split
-    output_dir: Path
-    program_path: Path
-    config: TrainConfig
-    variables_before: dict[str, Any]
-    variables_after: dict[str, Any]
-    duration_s: float = 0.0
-    fit_s: float = 0.0  # of which inside Synalinks' fit (this run; not resumed ones)
-
-    @property
-    def passed(self) -> bool:
-        """The gate on the held-out test split, with the trained program."""
-        return self.after.passed
-
-
-# --- program state ---------------------------------------------------------------
-
-
-def trainable_state(program: Any) -> dict[str, Any]:
-    """A deep copy of the program's trainable variables (its learned content)."""
-    state: dict[str, Any] = copy.deepcopy(program.get_state_tree()["trainable_variables"])
-    return state
-
-
-def load_trainable_state(program: Any, state: dict[str, Any]) -> None:
-    program.set_state_tree({"trainable_variables": copy.deepcopy(state)})
-
-
-def _forget_seed_candidates(program: Any) -> None:
-    """Make the optimizer start from the variables' current content (used on resume)."""
-    for variable in program.trainable_variables:
-        variable.update({"seed_candidates": []})
-
-
-def save_program(program: Any, path: Path) -> None:
-    """``program.save`` through a temp file in the same directory (atomic)."""
-    _io.write_with(path, lambda tmp: program.save(str(tmp)), suffix=".json")
-
-
-@contextlib.contextmanager
-def _seeded_minibatches(seed: int) -> Iterator[None]:
-    """Seed Synalinks' validation-minibatch draw, which uses fresh OS entropy otherwise.
-
-    Without this two runs with the same seed score candidates on different
-    minibatches and train different programs.
-    """
-    import numpy as np
-    from synalinks.src.trainers import trainer as trainer_module
-
-    original = trainer_module.stratified_minibatch_indices
-    seeded_rng = np.random.default_rng(seed)
-
-    def seeded(y: Any, size: int, rng: Any = None) -> Any:
-        return original(y, size, rng=rng if rng is not None else seeded_rng)
-
-    trainer_module.stratified_minibatch_indices = seeded
-    try:
-        yield
-    finally:
-        trainer_module.stratified_minibatch_indices = original
-
-
-def _seed_everything(seed: int) -> None:
-    import numpy as np
-    from synalinks.src.backend import config as backend_config
-
-    random.seed(seed)
-    np.random.seed(seed)
-    backend_config.set_seed(seed)
-
-
-def _language_models(program: Any) -> list[Any]:
-    import synalinks
-
-    found: list[Any] = []
-    for module in program._flatten_modules():
-        for value in vars(module).values():
-            if isinstance(value, synalinks.LanguageModel) and value not in found:
-                found.append(value)
-    return found
-
-
-def make_optimizer(
-    config: TrainConfig,
-    program: Any,
-    *,
-    language_model: Any = None,
-    embedding_model: Any = None,
-) -> Any:
-    """The Synalinks optimizer named by ``config.optimizer``."""
-    import synalinks
-
-    options = dict(config.optimizer_options)
-    if config.optimizer == "random_few_shot":
-        return synalinks.optimizers.RandomFewShot(**options)
-    if embedding_model is None:
-        raise TrainingError(
-            "the omega optimizer needs an embedding model (it compares candidates by "
-            "embedding): pass embedding_model=..., or with `synatest train` make sure "
-            "the `embedding_model` fixture is served (e.g. by synatest.HashEmbeddings "
-            "or a cassette), or use --optimizer random_few_shot"
-        )
-    if language_model is None:
-        models = _language_models(program)
-        if not models:
-            raise TrainingError(
-                "the omega optimizer needs a language model to propose new instructions "
-                "and the program has none: pass language_model=..."
-            )
-        language_model = models[0]
-    return synalinks.optimizers.OMEGA(
-        language_model=language_model, embedding_model=embedding_model, **options
-    )
-
-
-def _reward_name(reward: Any) -> str:
-    if isinstance(reward, str):
-        return reward
-    return str(getattr(reward, "name", None) or getattr(reward, "__name__", type(reward).__name__))
-
-
-def _take(values: Any, indices: Sequence[int]) -> Any:
-    import numpy as np
-
-    return np.array([values[i] for i in indices], dtype="object")
-
-
-# --- checkpoint ------------------------------------------------------------------
-
-
-def checkpoint_path(output_dir: Path) -> Path:
-    return output_dir / "checkpoint.json"
-
-
-def _read_checkpoint(path: Path, config: TrainConfig, split: Split) -> dict[str, Any]:
-    if not path.exists():
-        raise TrainingError(
-            f"--resume: no checkpoint at {path}; run without --resume to start a new "
-            "training run (or pass the --output directory of the run to continue)"
-        )
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise TrainingError(
-            f"--resume: checkpoint {path} is not valid JSON ({error}); delete it and "
-            "train again without --resume"
-        ) from None
-    if data.get("version") != CHECKPOINT_VERSION:
-        raise TrainingError(
-            f"--resume: checkpoint {path} has version {data.get('version')!r}, this "
-            f"synatest writes version {CHECKPOINT_VERSION}; train again without --resume"
-        )
-    if data.get("suite") != config.suite or data.get("split") != split.fingerprint():
-        raise TrainingError(
-            f"--resume: checkpoint {path} belongs to another run (suite "
-            f"{data.get('suite')!r}, another dataset, seed or split); pass the same "
-            "suite, dataset, --synalinks-seed and split fractions, or train again "
-            "without --resume"
-        )
-    return data
-
-
-# --- the run ---------------------------------------------------------------------
+from synatest.train.evaluate import evaluate_split
+from synatest.train.program_state import (
+    forget_seed_candidates,
+    load_trainable_state,
+    make_optimizer,
+    save_program_with_state,
+    seed_everything,
+    seeded_minibatches,
+    take,
+    trainable_state,
+)
+from synatest.train.split import Split, split_indices
 
 
 class _Run:
@@ -383,16 +121,6 @@ class _Run:
             "baseline": self.baseline,
         }
         _io.write_json(checkpoint_path(self.config.output_dir), data)
-
-
-def save_program_with_state(program: Any, state: dict[str, Any], path: Path) -> None:
-    """Save ``program`` as it is with ``state`` loaded, leaving it as it was."""
-    current = trainable_state(program)
-    load_trainable_state(program, state)
-    try:
-        save_program(program, path)
-    finally:
-        load_trainable_state(program, current)
 
 
 def _monitor(run: _Run, split: Split) -> Any:
@@ -485,7 +213,7 @@ async def train_program(
     if len(ids) != len(x):
         raise TrainingError(f"{len(ids)} ids for {len(x)} examples: give one id per example")
     parts = {
-        name: (_take(x, idx), _take(y, idx), [ids[i] for i in idx])
+        name: (take(x, idx), take(y, idx), [ids[i] for i in idx])
         for name, idx in (
             ("train", split.train),
             ("validation", split.validation),
@@ -500,10 +228,10 @@ async def train_program(
     output_dir = config.output_dir
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = (
-        _read_checkpoint(checkpoint_path(output_dir), config, split) if config.resume else None
+        read_checkpoint(checkpoint_path(output_dir), config, split) if config.resume else None
     )
 
-    _seed_everything(config.seed)
+    seed_everything(config.seed)
     meter = UsageMeter()
     router = current_router()
     remove_meter = router.use(meter, name="synatest-train-meter", first=True)
@@ -515,7 +243,7 @@ async def train_program(
             config, program, language_model=language_model, embedding_model=embedding_model
         )
         program.compile(reward=reward, optimizer=optimizer)
-        reward_name = _reward_name(reward)
+        reward_label = reward_name(reward)
 
         async def evaluate(xs: Any, ys: Any, split_ids: list[str]) -> SuiteResult:
             return await evaluate_split(
@@ -525,7 +253,7 @@ async def train_program(
                 split_ids,
                 suite=config.suite,
                 threshold=config.threshold,
-                reward_name=reward_name,
+                reward_name=reward_label,
                 pass_at=config.pass_at,
                 batch_size=config.eval_batch_size,
             )
@@ -556,7 +284,7 @@ async def train_program(
             run.elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
             meter.restore(Usage.model_validate(checkpoint["usage"]))
             load_trainable_state(program, run.best_state)
-            _forget_seed_candidates(program)
+            forget_seed_candidates(program)
             initial_epoch = int(checkpoint["epochs_done"])
 
         fit_s = 0.0
@@ -571,7 +299,7 @@ async def train_program(
             run.in_fit = True
             fit_began = time.perf_counter()
             try:
-                with _seeded_minibatches(config.seed + initial_epoch):
+                with seeded_minibatches(config.seed + initial_epoch):
                     await program.fit(
                         x=x_train,
                         y=y_train,

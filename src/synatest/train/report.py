@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from synatest.eval.results import SCHEMA_VERSION, RunReport, SuiteResult, Usage
 from synatest.train import _io
-from synatest.train.core import TrainResult
+from synatest.train.config import TrainResult
 
 # Fields of a trainable variable that are optimizer bookkeeping, not learned content.
 _BOOKKEEPING = {

@@ -236,8 +236,9 @@ class TrainPlugin:
         return synatest_train
 
     async def _train(self, host: pytest.Function) -> None:
-        from synatest.eval.session import resolve_reward
-        from synatest.train.core import TrainConfig, TrainingError, train_program
+        from synatest.eval.reward_spec import resolve_reward
+        from synatest.train.config import TrainConfig, TrainingError
+        from synatest.train.core import train_program
         from synatest.train.report import write_report
 
         assert self.suite is not None

@@ -1,11 +1,13 @@
-"""A router layer counting the LM calls, tokens and cost of a training run."""
+"""A router layer counting LM calls, tokens and cost: of one example, or of a training run."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from synatest.eval.results import Usage
 from synatest.seam import CallNext, LMRequest
+
+if TYPE_CHECKING:  # pydantic: imported when a result is built, not with eval mode
+    from synatest.eval.results import Usage
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -23,6 +25,7 @@ class UsageMeter:
     """
 
     def __init__(self) -> None:
+        self.models: set[str] = set()
         self.calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
@@ -30,6 +33,7 @@ class UsageMeter:
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
         self.calls += 1
+        self.models.add(request.model)
         response = await call_next(request)
         usage = _field(response, "usage")
         if usage is not None:
@@ -42,6 +46,8 @@ class UsageMeter:
         return response
 
     def usage(self) -> Usage:
+        from synatest.eval.results import Usage
+
         return Usage(
             calls=self.calls,
             prompt_tokens=self.prompt_tokens,
