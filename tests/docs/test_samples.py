@@ -31,9 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 README_MAX_LINES = 300
 
-EXAMPLES = sorted(
-    find_examples(ROOT / "docs", README), key=lambda e: (str(e.path), e.start_line)
-)
+EXAMPLES = sorted(find_examples(ROOT / "docs", README), key=lambda e: (str(e.path), e.start_line))
 
 
 def _id(example: CodeExample) -> str:
@@ -55,7 +53,7 @@ def _params(test_modules: bool) -> list[object]:
 def _settings(example: CodeExample) -> dict[str, str]:
     settings = example.prefix_settings()
     if settings.get("test") == "skip":
-        pytest.skip(f"{_id(example)} is marked test=\"skip\" (its page says why)")
+        pytest.skip(f'{_id(example)} is marked test="skip" (its page says why)')
     return settings
 
 
@@ -108,9 +106,7 @@ async def test_snippet_sample(
     settings = _settings(example)
     _copy_files(settings, tmp_path)
     monkeypatch.chdir(tmp_path)
-    code = compile(
-        example.source, _id(example), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    )
+    code = compile(example.source, _id(example), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace: dict[str, object] = {"__name__": f"sample_{example.start_line}"}
     result = eval(code, namespace)
     if result is not None:  # the snippet used top-level await
