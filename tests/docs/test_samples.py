@@ -8,10 +8,12 @@ The rules (also written down in docs/contributing.md):
   test: a sample that collects nothing fails here.
 - Any other block is a snippet: it runs in a fresh namespace inside an async test
   (top-level ``await`` allowed), with the test's own synatest router, in a temp dir.
-- Settings in the fence info (pytest-examples' ``key="value"`` syntax):
+- Settings in the fence info, written ```` ```{.python key="value"} ```` (the form both
+  pytest-examples and mkdocs' superfences read):
   ``files="a b"`` copies those repo paths into the run directory (datasets, cassettes);
   ``args="..."`` adds pytest arguments to a test module run;
   ``test="skip"`` skips the block (rare; the page says why next to it).
+  Other fence languages (``text``, ``console``, ``bash``) are not run.
 - A test module whose first line is a comment naming a file (``# test_qa.py``) is
   written under that name.
 """
@@ -46,7 +48,8 @@ def _params(test_modules: bool) -> list[object]:
     return [
         pytest.param(e, id=_id(e))
         for e in EXAMPLES
-        if e.prefix.split()[0] in ("py", "python") and _is_test_module(e) == test_modules
+        if e.prefix.lstrip("{.").split()[0].rstrip("}") in ("py", "python")
+        and _is_test_module(e) == test_modules
     ]
 
 
