@@ -14,6 +14,7 @@ The rules (also written down in docs/contributing.md):
   ``args="..."`` adds pytest arguments to a test module run;
   ``test="skip"`` skips the block (rare; the page says why next to it).
   Other fence languages (``text``, ``console``, ``bash``) are not run.
+- Samples are ``ruff format``-ed (line length 100).
 - A test module whose first line is a comment naming a file (``# test_qa.py``) is
   written under that name.
 """
@@ -24,6 +25,7 @@ import ast
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,6 +116,25 @@ async def test_snippet_sample(
     result = eval(code, namespace)
     if result is not None:  # the snippet used top-level await
         await result
+
+
+def test_samples_are_formatted() -> None:
+    """Samples follow the project's style (``ruff format``, line length 100)."""
+    ruff = shutil.which("ruff")
+    if ruff is None:  # pragma: no cover - ruff is a dev dependency
+        pytest.skip("ruff is not installed")
+    unformatted = []
+    for example in EXAMPLES:
+        done = subprocess.run(
+            [ruff, "format", "--line-length", "100", "-"],
+            input=example.source,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or done.stdout != example.source:
+            unformatted.append(_id(example))
+    assert not unformatted, f"run ruff format on these samples: {unformatted}"
 
 
 def test_readme_is_a_front_page() -> None:
