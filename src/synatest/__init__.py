@@ -121,9 +121,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'synatest' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    # Not cached in this module's globals: a cached name would outlive its module when
+    # the module is imported anew (pytester's in-process runs restore sys.modules), and
+    # isinstance checks against the fresh module's classes would then fail.
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:

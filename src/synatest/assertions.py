@@ -7,18 +7,14 @@ author needs to see to fix a prompt or a dataset row.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from synatest.jsondiff import field_differences, short
 
 __all__ = ["assert_reward"]
 
 _MASKS = ("in_mask", "out_mask", "in_mask_pattern", "out_mask_pattern")
 _EPSILON = 1e-9
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _masked(reward: Any, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
@@ -31,24 +27,6 @@ def _masked(reward: Any, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         None if true_dm is None else true_dm.get_json(),
         None if pred_dm is None else pred_dm.get_json(),
     )
-
-
-def field_differences(expected: Any, predicted: Any) -> list[str]:
-    """One line per field that differs: ``answer: expected 'Paris', got 'Lyon'``."""
-    from synatest.rewards import leaves
-
-    want = leaves(expected) if expected is not None else {}
-    got = leaves(predicted) if predicted is not None else {}
-    lines = []
-    for key in list(want) + [k for k in got if k not in want]:
-        label = key or "(value)"
-        if key not in got:
-            lines.append(f"{label}: expected {_short(want[key])}, missing from the prediction")
-        elif key not in want:
-            lines.append(f"{label}: not expected, predicted {_short(got[key])}")
-        elif want[key] != got[key]:
-            lines.append(f"{label}: expected {_short(want[key])}, got {_short(got[key])}")
-    return lines
 
 
 async def assert_reward(reward: Any, y_true: Any, y_pred: Any, at_least: float = 1.0) -> float:
@@ -92,7 +70,7 @@ async def assert_reward(reward: Any, y_true: Any, y_pred: Any, at_least: float =
     else:
         lines.append(
             "  no field differs from y_true after masks; the reward judged the prediction "
-            f"itself: {_short(predicted, 300)}"
+            f"itself: {short(predicted, 300)}"
         )
     return _fail(lines)
 

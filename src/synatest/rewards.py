@@ -26,24 +26,11 @@ from typing import Any
 
 import synalinks
 
+from synatest.jsondiff import leaves
+
 __all__ = ["Contains", "JSONSchemaValid", "NumericMatch", "RegexMatch"]
 
 _NUMBER = re.compile(r"[-+]?(?:\d[\d,_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Flatten JSON into ``{"a.b.0": leaf}``."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(leaves(item, f"{prefix}{key}."))
-        return out
-    if isinstance(value, list):
-        out = {}
-        for index, item in enumerate(value):
-            out.update(leaves(item, f"{prefix}{index}."))
-        return out
-    return {prefix[:-1]: value}
 
 
 def _json(data_model: Any) -> Any:

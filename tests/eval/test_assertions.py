@@ -82,7 +82,7 @@ async def test_a_reward_function(M: Any) -> None:
 
 
 def test_missing_field_and_extra_field_lines() -> None:
-    from synatest.assertions import field_differences
+    from synatest.jsondiff import field_differences
 
     assert field_differences({"a": 1, "b": {"c": 2}}, {"b": {"c": 3}, "d": 4}) == [
         "a: expected 1, missing from the prediction",
