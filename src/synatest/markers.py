@@ -16,9 +16,11 @@ DATASET_ATTR = "__synatest_dataset__"
 
 MARKERS = {
     EVAL_MARKER: (
-        f"{EVAL_MARKER}(suite=None, reward='exact_match', threshold=None, pass_at=1.0): "
-        "an evaluation example; the test returns the program's prediction. Skipped unless "
-        "pytest runs with --synalinks-eval"
+        f"{EVAL_MARKER}(suite=None, reward='exact_match', threshold=None, pass_at=1.0, "
+        "repeat=None, gate='mean', k=None): an evaluation example; the test returns the "
+        "program's prediction. Skipped unless pytest runs with --synalinks-eval. repeat=K "
+        "runs it K times; gate= 'pass_at_k' or 'pass_hat_k' applies the threshold to "
+        "pass@k or pass^k instead of the mean reward"
     ),
     EXAMPLE_MARKER: (
         f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "

@@ -95,6 +95,10 @@ def _normalized(report: dict[str, Any]) -> dict[str, Any]:
     for suite in report["suites"]:
         for example in suite["examples"]:
             example["duration_s"] = None
+            for run in example["runs"]:
+                run["duration_s"] = None
+                for call in run["transcript"] or ():
+                    call["latency_s"] = None
     return report
 
 

@@ -251,8 +251,9 @@ class HttpCassetteLayer(CassetteLayer):
     async def serve(self, request: LMRequest, call_next: Any) -> Any:
         if not self.existed and not self.records and not self.explicit:
             return await call_next(request)  # no cassette: the unserved-call message
+        played = self.vcr_cassette.play_count
         try:
-            return await seam.call_original(request)
+            response = await seam.call_original(request)
         except Exception as error:
             miss = _vcr_miss(error)
             if miss is None:
@@ -265,6 +266,9 @@ class HttpCassetteLayer(CassetteLayer):
                 f"  pytest --synalinks-cassette-layer=http --synalinks-record-mode=rewrite "
                 f"{self.test_id}"
             ) from None
+        if self.vcr_cassette.play_count > played:
+            request.source = "cassette"  # vcrpy answered, not the provider
+        return response
 
     def unused(self) -> list[tuple[int, Any]]:
         played = self.vcr_cassette.play_counts

@@ -120,6 +120,7 @@ class CassetteLayer:
         interaction = self.cassette.play(request.kind, normalized)
         if interaction is not None:
             self.replayed.append(interaction)
+            request.source = "cassette"
             return replay(interaction)
         if self.records:
             return await self.record(request, normalized)

@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
 from synatest.seam import CallNext, LMRequest, Router, current_router
+
+
+def _tagging(
+    call: Callable[[Any, LMRequest, CallNext], Awaitable[Any]],
+) -> Callable[[Any, LMRequest, CallNext], Awaitable[Any]]:
+    """A double's ``__call__`` that marks the requests it answered itself as ``"double"``
+    (what transcripts show as the call's source)."""
+
+    @functools.wraps(call)
+    async def answer(self: Any, request: LMRequest, call_next: CallNext) -> Any:
+        passed_on = False
+
+        async def pass_on(req: LMRequest) -> Any:
+            nonlocal passed_on
+            passed_on = True
+            return await call_next(req)
+
+        response = await call(self, request, pass_on)
+        if not passed_on:
+            request.source = "double"
+        return response
+
+    return answer
 
 
 class Double:
@@ -17,6 +42,11 @@ class Double:
     """
 
     kinds: tuple[str, ...] = ("completion",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__:
+            setattr(cls, "__call__", _tagging(cls.__dict__["__call__"]))  # noqa: B010
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
         raise NotImplementedError  # pragma: no cover

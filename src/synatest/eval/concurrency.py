@@ -143,7 +143,8 @@ class Prefetch:
     nodeid: str
     task: asyncio.Task[Any]
     router: Router
-    responses: dict[str, deque[Any]] = field(default_factory=dict)
+    # request key -> (response, what answered it) of each call, in order
+    responses: dict[str, deque[tuple[Any, str | None]]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     error: BaseException | None = None
@@ -154,10 +155,12 @@ class Prefetch:
     misses: int = 0
 
     def record(self, request: LMRequest, key: str, response: Any) -> None:
-        self.responses.setdefault(key, deque()).append(copy.deepcopy(response))
+        entry = (copy.deepcopy(response), request.source)
+        self.responses.setdefault(key, deque()).append(entry)
         self.log.append((request, response))
 
-    def take(self, key: str) -> Any | None:
+    def take(self, key: str) -> tuple[Any, str | None] | None:
+        """The next response recorded for ``key`` and what answered it, or None."""
         queue = self.responses.get(key)
         if queue:
             self.hits += 1
@@ -249,6 +252,7 @@ class Prefetcher:
             key = request_key(request)
             sent = snapshot(request)
             response = await call_next(request)
+            sent.source = request.source
             prefetch.record(sent, key, response)
             return response
 
@@ -291,9 +295,10 @@ class Prefetcher:
                 # Its responses arrive as it runs: wait for all of them.
                 await asyncio.shield(prefetch.task)
             if not request.stream:
-                response = prefetch.take(request_key(request))
-                if response is not None:
+                taken = prefetch.take(request_key(request))
+                if taken is not None:
                     self.stats.replayed_calls += 1
+                    response, request.source = taken
                     return response
             self.stats.live_calls += 1
             return await call_next(request)

@@ -19,6 +19,10 @@ DEFAULT_BASELINE = "synatest-baseline.json"
 REPORT_FILE = "report.json"
 DEFAULT_ALPHA = 0.05
 DEFAULT_WINDOW = 8  # examples in flight at once (--synalinks-concurrency)
+# What a suite's threshold applies to (the marker's gate=), and which examples keep
+# their LM transcripts in report.json (--synalinks-transcripts).
+GATES = ("mean", "pass_at_k", "pass_hat_k")
+TRANSCRIPTS = ("none", "failed", "all")
 
 
 class FlagValueError(BadValue):
@@ -34,6 +38,17 @@ def parse_fraction(raw: str) -> float:
         raise FlagValueError(f"expected a number such as 0.05 or 5%, got {raw!r}") from None
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise FlagValueError(f"expected a value between 0 and 1 (or 0% and 100%), got {raw!r}")
+    return value
+
+
+def parse_repeat(raw: str) -> int:
+    """A number of runs per example: a whole number >= 1."""
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise FlagValueError(f"the repeat count must be a whole number >= 1, got {raw!r}")
     return value
 
 
@@ -92,6 +107,22 @@ options.group(
             type=parse_fraction,
         ),
         options.Option(
+            "repeat",
+            "run every evaluation example K times (each run its own program call, LM calls "
+            "and reward); suites report pass@k, pass^k and flaky examples. The marker's "
+            "repeat= wins",
+            default=1,
+            metavar="K",
+            type=parse_repeat,
+        ),
+        options.Option(
+            "transcripts",
+            "which examples keep the transcript of their LM calls in report.json: none, "
+            "failed (examples that did not pass) or all",
+            default="failed",
+            choices=TRANSCRIPTS,
+        ),
+        options.Option(
             "regression-alpha",
             "significance level of the regression gate's one-sided exact sign test",
             default=DEFAULT_ALPHA,
@@ -118,3 +149,9 @@ def check_eval_only_flags(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"{', '.join(given)} only apply to evaluation runs: add --synalinks-eval"
         )
+
+
+def repeat_of(config: pytest.Config, marker: pytest.Mark) -> int:
+    """Runs per example of an eval test: its marker's ``repeat=``, else --synalinks-repeat."""
+    value = marker.kwargs.get("repeat")
+    return int(value) if value is not None else int(options.value(config, "repeat"))

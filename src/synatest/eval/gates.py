@@ -20,7 +20,7 @@ from synatest.eval.flags import (  # re-exported: the flags are parsed where the
     parse_alpha,
     parse_fraction,
 )
-from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison
+from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison, pass_hat_k
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -70,22 +70,42 @@ class ThresholdGate:
     name: str = "threshold"
 
     def fails(self, suite: SuiteResult) -> str | None:
-        if suite.mean is None:
+        label, value = gated_value(suite)
+        if value is None:
             return (
                 f"no example produced a reward ({suite.n} collected, {suite.errors} errored), "
                 f"so the threshold {self.threshold:g} cannot be met"
             )
-        if suite.mean < self.threshold - EPSILON:
+        if value < self.threshold - EPSILON:
+            runs = f" over {suite.repeat} runs each" if suite.repeat > 1 else ""
             return (
-                f"mean reward {suite.mean:.3f} is under the threshold {self.threshold:g} "
-                f"(95% CI {_fmt(suite.ci_low)}-{_fmt(suite.ci_high)}, "
-                f"{suite.passes}/{suite.n} examples passed)"
+                f"{label} {value:.3f} is under the threshold {self.threshold:g} "
+                f"({'' if suite.gate == 'mean' else f'mean reward {_fmt(suite.mean)}, '}"
+                f"95% CI {_fmt(suite.ci_low)}-{_fmt(suite.ci_high)}, "
+                f"{suite.passes}/{suite.n} examples passed{runs})"
             )
         return None
 
     def check(self, suite: SuiteResult) -> GateResult:
         message = self.fails(suite)
-        return _result(self.name, message, {"threshold": self.threshold, "mean": suite.mean})
+        _, value = gated_value(suite)
+        details = {"threshold": self.threshold, "mean": suite.mean, "gate": suite.gate}
+        if suite.gate != "mean":
+            details.update(k=suite.k, value=value)
+        return _result(self.name, message, details)
+
+
+def gated_value(suite: SuiteResult) -> tuple[str, float | None]:
+    """What a suite's threshold applies to, named for messages: its mean reward (over
+    all runs), pass@k or pass^k (the unbiased estimators, averaged over examples)."""
+    if suite.gate == "mean" or suite.mean is None:
+        return "mean reward", suite.mean
+    k = suite.k or suite.repeat
+    if suite.gate == "pass_at_k":
+        return f"pass@{k}", suite.pass_at_k.get(str(k))
+    tallies = [example.tally for example in suite.examples]
+    scores = [pass_hat_k(n, c, k) for n, c in tallies if n >= k]
+    return f"pass^{k}", sum(scores) / len(scores) if scores else None
 
 
 @dataclass

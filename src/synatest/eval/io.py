@@ -34,9 +34,9 @@ def load_report(path: str | os.PathLike[str], *, what: str = "baseline") -> RunR
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BaselineError(f"{what} {source}: not a readable JSON file ({error})") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
+    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
         raise BaselineError(
-            f"{what} {source}: schema_version {version!r}, this synatest reads "
+            f"{what} {source}: schema_version {version!r}, this synatest reads 1 to "
             f"{SCHEMA_VERSION}; save a new baseline with --synalinks-save-baseline"
         )
     try:

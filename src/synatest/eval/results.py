@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 1
+# 2: examples hold their runs (with transcripts), suites the repeat statistics.
+# Readers accept every version up to this one (older reports lack the new fields).
+SCHEMA_VERSION = 2
 
 
 class Usage(BaseModel):
@@ -32,8 +34,48 @@ class Usage(BaseModel):
         )
 
 
+class TranscriptCall(BaseModel):
+    """One LM call of a run, as sent and as answered (embedding vectors are not kept)."""
+
+    kind: str  # completion | embedding | decision
+    model: str = ""
+    source: str | None = None  # double | cassette | live
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)  # names of the tools offered
+    schema_title: str | None = None  # the structured output asked for
+    inputs: int | None = None  # embedding: how many texts
+    content: Any = None  # the reply's text (or a decision model's answer)
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None  # the provider's error, when the call failed
+    usage: Usage = Field(default_factory=Usage)  # calls is 1; tokens and cost as reported
+    latency_s: float = 0.0
+    recorded_repeat: int | None = None  # a cassette's recording of this run index
+
+
+class RunResult(BaseModel):
+    """One run of an example (``--synalinks-repeat K`` runs each example K times)."""
+
+    index: int = 0  # 0-based
+    reward: float | None = None  # None when the run errored
+    passed: bool | None = None
+    error: str | None = None
+    prediction: Any = None
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+    # The run's LM calls in order; None when not kept (--synalinks-transcripts).
+    transcript: list[TranscriptCall] | None = None
+    # It replayed a cassette recording made for another run (recorded without repeats).
+    shared_recording: bool = False
+
+
 class ExampleResult(BaseModel):
-    """One example of a suite: what went in, what came out, and its reward."""
+    """One example of a suite: what went in, what came out, and its reward.
+
+    With repeats, ``runs`` holds every run and the fields above it summarise them:
+    ``reward`` is the mean over the runs that produced one, ``passed`` applies the
+    suite's pass rule, ``error`` is set when no run produced a reward, ``prediction`` is
+    the first run's, ``usage`` and ``duration_s`` add up.
+    """
 
     id: str
     suite: str
@@ -46,6 +88,23 @@ class ExampleResult(BaseModel):
     error: str | None = None  # "Type: message" of an LM failure or exception
     duration_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
+    runs: list[RunResult] = Field(default_factory=list)
+
+    @property
+    def runs_passed(self) -> int:
+        return sum(1 for run in self.runs if run.passed)
+
+    @property
+    def tally(self) -> tuple[int, int]:
+        """(runs, passing runs); an example recorded without runs counts as one run."""
+        if self.runs:
+            return len(self.runs), self.runs_passed
+        return 1, int(bool(self.passed))
+
+    @property
+    def flaky(self) -> bool:
+        """Some runs passed and some did not."""
+        return 0 < self.runs_passed < len(self.runs)
 
 
 class GateResult(BaseModel):
@@ -69,6 +128,16 @@ class SuiteResult(BaseModel):
     ci_high: float | None = None
     passes: int = 0
     errors: int = 0
+    # Repeats: runs per example; pass@k for k = 1..repeat (unbiased estimator of Chen
+    # et al. 2021, averaged over examples); pass^k: fraction of examples whose runs all
+    # passed; the ids of examples with passing and failing runs.
+    repeat: int = 1
+    pass_at_k: dict[str, float] = Field(default_factory=dict)
+    pass_hat_k: float | None = None
+    flaky: list[str] = Field(default_factory=list)
+    gate: str = "mean"  # what the threshold applies to: mean | pass_at_k | pass_hat_k
+    k: int | None = None  # the k of a pass_at_k / pass_hat_k gate
+    notes: list[str] = Field(default_factory=list)  # caveats a reader must know
     gates: list[GateResult] = Field(default_factory=list)
     examples: list[ExampleResult] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

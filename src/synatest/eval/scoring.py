@@ -10,7 +10,13 @@ from collections.abc import Iterable
 
 from synatest.eval.gates import GatePolicy
 from synatest.eval.results import ExampleResult, SuiteResult, Usage
-from synatest.eval.stats import confidence_interval, mean
+from synatest.eval.stats import confidence_interval, mean, pass_at_k, pass_hat_k
+
+SINGLE_RECORDING_NOTE = (
+    "runs after the first replayed a cassette recorded without repeats: every run of an "
+    "example got the same answer, so flakiness cannot be observed (re-record with "
+    "--synalinks-repeat K to see it)"
+)
 
 
 def score_suite(
@@ -20,6 +26,8 @@ def score_suite(
     policy: GatePolicy | None = None,
     threshold: float | None = None,
     reward: str | None = None,
+    gate: str = "mean",
+    k: int | None = None,
 ) -> SuiteResult:
     """Aggregate ``examples`` of suite ``name`` and run its gates.
 
@@ -29,14 +37,20 @@ def score_suite(
         policy: gating settings of the run (default: no baseline, no errors allowed).
         threshold: the suite's own threshold (its marker's), overriding ``policy``'s.
         reward: the reward's name, for reports.
+        gate: what the threshold applies to: ``mean`` (default), ``pass_at_k`` or
+            ``pass_hat_k``; ``k`` is theirs (default: the repeat count).
 
-    The mean is the per-example mean over the examples that produced a reward
-    (not Synalinks' mean of per-batch means); errors are counted, not scored 0.
+    The mean is over every run that produced a reward (one run per example without
+    repeats: the per-example mean, not Synalinks' mean of per-batch means); errors are
+    counted, not scored 0. The confidence interval is over the examples' means (an
+    example's runs are not independent samples of the suite).
     """
     policy = policy or GatePolicy()
     items = list(examples)
     rewards = [e.reward for e in items if e.reward is not None and e.error is None]
     low, high = confidence_interval(rewards)
+    run_rewards = [r.reward for e in items for r in e.runs if r.reward is not None]
+    repeat = max((len(e.runs) for e in items), default=1) or 1
     usage = Usage()
     for example in items:
         usage = usage + example.usage
@@ -45,13 +59,26 @@ def score_suite(
         reward=reward,
         threshold=threshold if threshold is not None else policy.threshold,
         n=len(items),
-        mean=mean(rewards),
+        mean=mean(run_rewards) if any(e.runs for e in items) else mean(rewards),
         ci_low=low,
         ci_high=high,
         passes=sum(1 for e in items if e.passed),
         errors=sum(1 for e in items if e.error is not None),
         examples=items,
         usage=usage,
+        repeat=repeat,
+        gate=gate,
+        k=None if gate == "mean" else (k or repeat),
     )
-    suite.gates = [gate.check(suite) for gate in policy.gates_for(name, threshold)]
+    # (runs, passing runs) of each example; an example without runs is one run.
+    tallies = [example.tally for example in items]
+    if tallies:
+        for j in range(1, repeat + 1):
+            scores = [pass_at_k(n, c, j) for n, c in tallies if n >= j]
+            suite.pass_at_k[str(j)] = sum(scores) / len(scores) if scores else 0.0
+        suite.pass_hat_k = sum(pass_hat_k(n, c, n) for n, c in tallies) / len(tallies)
+    suite.flaky = [e.id for e in items if e.flaky]
+    if any(run.shared_recording for e in items for run in e.runs):
+        suite.notes.append(SINGLE_RECORDING_NOTE)
+    suite.gates = [check.check(suite) for check in policy.gates_for(name, threshold)]
     return suite

@@ -7,11 +7,9 @@ imported only to resolve rewards, in ``--synalinks-eval`` runs.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import subprocess
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,7 +24,7 @@ from synatest.eval import flags
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
 from synatest.eval.reward_spec import resolve_reward, reward_name
-from synatest.eval.usage import UsageMeter
+from synatest.eval.runs import Run, RunRecorder, repeating
 from synatest.markers import DATASET_ATTR, EVAL_MARKER, example_id, suite_name
 from synatest.session import ROUTER_KEY, get_session
 
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
 # The result objects (pydantic) and what builds them are imported by the methods
 # that run in eval mode only, so loading the plugin costs no pydantic import.
 
-MARKER_ARGS = ("suite", "reward", "threshold", "pass_at")
+MARKER_ARGS = ("suite", "reward", "threshold", "pass_at", "repeat", "gate", "k")
 _TOLERATED_KEY = pytest.StashKey[str]()
 
 
@@ -51,6 +49,9 @@ class SuiteSpec:
     reward: Any = None  # as written in the marker
     threshold: float | None = None
     pass_at: float = 1.0
+    repeat: int = 1  # runs per example (marker repeat=, else --synalinks-repeat)
+    gate: str = "mean"  # what the threshold applies to
+    k: int | None = None  # of a pass_at_k / pass_hat_k gate
     marker_kwargs: dict[str, Any] = field(default_factory=dict)
     dataset: Dataset | None = None
     items: list[pytest.Item] = field(default_factory=list)
@@ -63,7 +64,14 @@ class SuiteSpec:
         return reward_name(self.reward)
 
     def as_payload(self) -> dict[str, Any]:
-        return {"reward": self.reward_name, "threshold": self.threshold, "pass_at": self.pass_at}
+        return {
+            "reward": self.reward_name,
+            "threshold": self.threshold,
+            "pass_at": self.pass_at,
+            "repeat": self.repeat,
+            "gate": self.gate,
+            "k": self.k,
+        }
 
 
 def _marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
@@ -85,6 +93,31 @@ def _marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
         value = settings.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise pytest.UsageError(f"{where}: {key}= must be a number, got {value!r}")
+    for key in ("repeat", "k"):
+        value = settings.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise pytest.UsageError(f"{where}: {key}= must be a whole number >= 1, got {value!r}")
+    gate = settings.get("gate", "mean")
+    if gate not in flags.GATES:
+        raise pytest.UsageError(
+            f"{where}: gate= must be one of {', '.join(map(repr, flags.GATES))}, got {gate!r}"
+        )
+    settings["gate"] = gate
+    repeat = flags.repeat_of(item.config, marker)
+    settings["repeat"] = repeat
+    if gate == "mean":
+        if settings.get("k") is not None:
+            raise pytest.UsageError(f"{where}: k= applies to gate='pass_at_k' or 'pass_hat_k'")
+    else:
+        k = settings.get("k") or repeat
+        if k > repeat:
+            raise pytest.UsageError(
+                f"{where}: k={k} needs at least {k} runs per example, the suite has {repeat} "
+                f"(set repeat={k} on the marker or pass --synalinks-repeat {k})"
+            )
+        settings["k"] = k
     return settings
 
 
@@ -103,23 +136,6 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return repr(value)
-
-
-def _capturing(func: Callable[..., Any], box: dict[str, Any]) -> Callable[..., Any]:
-    """``func`` storing its return value in ``box`` and returning None (as tests must)."""
-    if inspect.iscoroutinefunction(func):
-
-        @functools.wraps(func)
-        async def run_async(*args: Any, **kwargs: Any) -> None:
-            box["value"] = await func(*args, **kwargs)
-
-        return run_async
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> None:
-        box["value"] = func(*args, **kwargs)
-
-    return run
 
 
 def _describe_error(error: BaseException) -> str:
@@ -220,7 +236,14 @@ class EvalSession:
                     reward=settings.get("reward"),
                     threshold=settings.get("threshold"),
                     pass_at=float(settings.get("pass_at", 1.0)),
-                    marker_kwargs=settings,
+                    repeat=settings["repeat"],
+                    gate=settings["gate"],
+                    k=settings.get("k"),
+                    marker_kwargs={
+                        key: value
+                        for key, value in settings.items()
+                        if key in marker.kwargs or key == "suite"
+                    },
                 )
             else:
                 self._check_consistent(spec, settings, item)
@@ -253,6 +276,9 @@ class EvalSession:
             ("reward", spec.reward_name),
             ("threshold", spec.threshold),
             ("pass_at", spec.pass_at),
+            ("repeat", spec.repeat),
+            ("gate", spec.gate),
+            ("k", spec.k),
         ):
             theirs: Any
             if key == "reward":
@@ -276,77 +302,130 @@ class EvalSession:
 
     # -- running one example ------------------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:
+        """Run the example ``spec.repeat`` times, score each run, record the example.
+
+        Each run's failure is kept, not raised, until every run is scored; then the
+        test fails with the first run's error (a note says how many runs passed), or
+        when the suite gates on pass@k/pass^k and the example misses that rule.
+        """
         spec = self.spec_of(item) if self.enabled else None
         if spec is None:
             return (yield)
-        box: dict[str, Any] = {}
+        runs: list[Run] = []
         original = item.obj
-        item.obj = _capturing(original, box)
-        meter = UsageMeter()
+        item.obj = repeating(original, spec.repeat, runs)
         router = item.stash.get(ROUTER_KEY, None)
-        remove = router.use(meter, name="synatest-eval-usage", first=True) if router else None
-        started = time.perf_counter()
+        recorder = RunRecorder()
+        remove = router.use(recorder, name="synatest-eval-runs", first=True) if router else None
         try:
             outcome = yield
-        except BaseException as error:
-            # pytest.skip/xfail/exit and Ctrl-C are not example results; anything that
-            # fails the test (an exception, a harness error, pytest.fail) is an error.
-            if _is_failure(error):
-                self._record(item, spec, meter, started, prediction=None, reward=None, error=error)
+        except BaseException:
+            # Skip, xfail, exit or Ctrl-C: no example result (failures were kept).
             raise
         finally:
             item.obj = original
             if remove is not None:
                 remove()
-        prediction = box.get("value")
+        result = self._record(item, spec, runs)
+        failure = self._failure(item, spec, runs, result)
+        if failure is not None:
+            raise failure
+        return outcome
+
+    def _score(
+        self, spec: SuiteSpec, item: pytest.Item, run: Run
+    ) -> tuple[float | None, str | None]:
+        """A run's reward, or the error that kept it from having one."""
+        if run.error is not None:
+            return None, _describe_error(run.error)
         y_true = item.funcargs.get("y") if hasattr(item, "funcargs") else None
         try:
-            value = get_session(self.config).loop.run(spec.resolved_reward(y_true, prediction))
-            reward = float(value)
+            value = get_session(self.config).loop.run(spec.resolved_reward(y_true, run.value))
+            return float(value), None
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            self._record(item, spec, meter, started, prediction, None, error, in_reward=True)
-            raise
-        self._record(item, spec, meter, started, prediction, reward, None)
-        return outcome
+            run.error = error
+            return None, f"computing reward {spec.reward_name!r}: {_describe_error(error)}"
 
-    def _record(  # noqa: PLR0917 - one private call site per outcome
-        self,
-        item: pytest.Item,
-        spec: SuiteSpec,
-        meter: UsageMeter,
-        started: float,
-        prediction: Any,
-        reward: float | None,
-        error: BaseException | None,
-        in_reward: bool = False,
-    ) -> None:
-        from synatest.eval.results import ExampleResult
+    def _record(self, item: pytest.Item, spec: SuiteSpec, runs: list[Run]) -> ExampleResult:
+        from synatest.eval.results import ExampleResult, RunResult, TranscriptCall, Usage
 
+        run_results = []
+        for run in runs:
+            reward, error = self._score(spec, item, run)
+            calls = [TranscriptCall.model_validate(call) for call in run.calls]
+            usage = Usage()
+            for call in calls:
+                usage = usage + call.usage
+            run_results.append(
+                RunResult(
+                    index=run.index,
+                    reward=reward,
+                    passed=None if reward is None else reward >= spec.pass_at - 1e-9,
+                    error=error,
+                    prediction=to_json(run.value),
+                    usage=usage,
+                    duration_s=run.duration_s,
+                    transcript=calls,
+                    shared_recording=any(
+                        c.recorded_repeat is not None and c.recorded_repeat != run.index
+                        for c in calls
+                    ),
+                )
+            )
+            self.models |= run.models
+        rewards = [r.reward for r in run_results if r.reward is not None]
+        reward = sum(rewards) / len(rewards) if rewards else None
+        passed = _passes(spec, run_results, reward)
+        keep = options.value(self.config, "transcripts")
+        if keep == "none" or (keep == "failed" and passed):
+            for run_result in run_results:
+                run_result.transcript = None
+        usage = Usage()
+        for run_result in run_results:
+            usage = usage + run_result.usage
         funcargs = getattr(item, "funcargs", {})
-        message = None
-        if error is not None:
-            message = _describe_error(error)
-            if in_reward:
-                message = f"computing reward {spec.reward_name!r}: {message}"
-            if isinstance(error, LMCallFailed) and self.policy.max_error_rate > 0:
-                item.stash[_TOLERATED_KEY] = message
-        self.models |= meter.models
         result = ExampleResult(
             id=example_id(item),
             suite=spec.name,
             nodeid=item.nodeid,
             inputs=to_json(funcargs.get("x")),
             expected=to_json(funcargs.get("y")),
-            prediction=to_json(prediction),
+            prediction=run_results[0].prediction if run_results else None,
             reward=reward,
-            passed=None if reward is None else reward >= spec.pass_at - 1e-9,
-            error=message,
-            duration_s=time.perf_counter() - started,
-            usage=meter.usage(),
+            passed=passed,
+            error=None if rewards else next((r.error for r in run_results if r.error), None),
+            duration_s=sum(r.duration_s for r in run_results),
+            usage=usage,
+            runs=run_results,
         )
         self.results.append((self.order.get(item.nodeid, len(self.order)), result))
+        return result
+
+    def _failure(
+        self, item: pytest.Item, spec: SuiteSpec, runs: list[Run], result: ExampleResult
+    ) -> BaseException | None:
+        """What fails the example's test: a run's error, or a missed pass@k/pass^k rule."""
+        tally = f"{result.runs_passed}/{len(result.runs)} runs passed"
+        item.user_properties.append(("synalinks_runs", tally))
+        failed = [run for run in runs if run.error is not None]
+        if failed:
+            error = failed[0].error
+            assert error is not None
+            if spec.repeat > 1:
+                error.add_note(f"synatest: {tally}; this is the error of run {failed[0].index + 1}")
+            message = next(r.error for r in result.runs if r.error)
+            if isinstance(error, LMCallFailed) and self.policy.max_error_rate > 0 and message:
+                item.stash[_TOLERATED_KEY] = message
+            return error
+        if spec.gate != "mean" and not result.passed:
+            need = "at least one run" if spec.gate == "pass_at_k" else f"at least {spec.k} runs"
+            return AssertionError(
+                f"{tally}: the suite gates on {_gate_label(spec.gate, spec.k)}, so {need} "
+                f"must pass (reward >= {spec.pass_at:g})"
+            )
+        return None
 
     def makereport(self, item: pytest.Item, report: pytest.TestReport) -> None:
         """An LM error within --synalinks-max-error-rate reports as xfailed."""
@@ -395,6 +474,8 @@ class EvalSession:
                     policy=self.policy,
                     threshold=spec.get("threshold"),
                     reward=spec.get("reward"),
+                    gate=spec.get("gate") or "mean",
+                    k=spec.get("k"),
                 )
             )
         usage = Usage()
@@ -506,9 +587,15 @@ class EvalSession:
             )
 
 
-def _is_failure(error: BaseException) -> bool:
-    from synatest.errors import SynatestError
+def _gate_label(gate: str, k: int | None) -> str:
+    return {"pass_at_k": f"pass@{k}", "pass_hat_k": f"pass^{k}"}.get(gate, "the mean reward")
 
-    if isinstance(error, pytest.xfail.Exception):  # an expected failure, not a result
-        return False
-    return isinstance(error, (Exception, SynatestError, pytest.fail.Exception))
+
+def _passes(spec: SuiteSpec, runs: list[Any], reward: float | None) -> bool | None:
+    """The example's pass rule: its mean reward reaches ``pass_at`` (gate ``mean``); at
+    least one run passed (``pass_at_k``); at least k runs passed (``pass_hat_k``: every
+    run when k is the repeat count)."""
+    if spec.gate == "mean":
+        return None if reward is None else reward >= spec.pass_at - 1e-9
+    passed = sum(1 for run in runs if run.passed)
+    return passed >= (1 if spec.gate == "pass_at_k" else (spec.k or len(runs)))

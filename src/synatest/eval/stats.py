@@ -155,3 +155,33 @@ def paired_comparison(
     moved = len(result.worse) + len(result.better)
     result.p_value = binomial_upper_tail(len(result.worse), moved) if moved else 1.0
     return result
+
+
+# -- repeated runs ---------------------------------------------------------------------
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased estimate of pass@k for one example: ``c`` of its ``n`` runs passed.
+
+    The probability that at least one of ``k`` runs drawn without replacement from the
+    ``n`` passed, ``1 - C(n - c, k) / C(n, k)`` (Chen et al. 2021, "Evaluating Large
+    Language Models Trained on Code"), computed as a product to stay exact for large n.
+    """
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and the number of runs {n}, got {k}")
+    if n - c < k:
+        return 1.0
+    failing_only = 1.0
+    for i in range(n - c + 1, n + 1):
+        failing_only *= 1.0 - k / i
+    return 1.0 - failing_only
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """Unbiased estimate of pass^k for one example: all of ``k`` runs drawn from its
+    ``n`` pass, ``C(c, k) / C(n, k)`` (1 or 0 when k = n: every run passed, or not)."""
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and the number of runs {n}, got {k}")
+    if c < k:
+        return 0.0
+    return float(math.comb(c, k) / math.comb(n, k))

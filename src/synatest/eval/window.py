@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import options
+from synatest.eval import flags
 from synatest.markers import EVAL_MARKER
 from synatest.session import ROUTER_KEY, get_session
 
@@ -140,7 +141,9 @@ class ConcurrencySession:
 
         return (
             isinstance(item, pytest.Function)
-            and item.get_closest_marker(EVAL_MARKER) is not None
+            and (marker := item.get_closest_marker(EVAL_MARKER)) is not None
+            # A repeated example runs its runs one after another, none ahead of its turn.
+            and flags.repeat_of(item.config, marker) == 1
             and inspect.iscoroutinefunction(item.obj)
             and not _asyncio.claimed_by_other_plugin(item)
             and _direct_params(item) is not None

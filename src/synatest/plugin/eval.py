@@ -98,3 +98,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     current = eval_session(terminalreporter.config)
     if current is not None:
         current.terminal_summary(terminalreporter)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """A repeated example's line says how many of its runs passed: ``PASSED (3/5 runs passed)``."""
+    if report.when != "call" or report.outcome not in ("passed", "failed"):
+        return None
+    tally = next((str(v) for k, v in report.user_properties if k == "synalinks_runs"), None)
+    if tally is None or tally.split(" ", 1)[0].endswith("/1"):
+        return None
+    word = report.outcome.upper()
+    letter = "." if report.passed else "F"
+    return (
+        report.outcome,
+        letter,
+        (f"{word} ({tally})", {"green": report.passed, "red": report.failed}),
+    )

@@ -27,7 +27,15 @@ from synatest.seam.patch import (
     unpatch_synalinks,
 )
 from synatest.seam.provider import SEAMS, call_original
-from synatest.seam.request import Kind, LMRequest, shorten, snapshot, unserved_message
+from synatest.seam.request import (
+    Kind,
+    LMRequest,
+    current_repeat,
+    shorten,
+    snapshot,
+    unserved_message,
+    use_repeat,
+)
 from synatest.seam.router import (
     CallNext,
     Layer,
@@ -47,6 +55,7 @@ __all__ = [
     "Router",
     "activate",
     "call_original",
+    "current_repeat",
     "current_router",
     "deactivate",
     "install_litellm",
@@ -60,5 +69,6 @@ __all__ = [
     "uninstall_litellm",
     "unpatch_synalinks",
     "unserved_message",
+    "use_repeat",
     "use_router",
 ]

@@ -26,5 +26,6 @@ async def call_original(request: LMRequest) -> Any:
                 import litellm
 
                 original = getattr(litellm, attr)
+            request.source = "live"
             return await original(**request.kwargs)
     raise AssertionError(request.kind)  # pragma: no cover

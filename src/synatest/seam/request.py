@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["completion", "embedding", "decision"]
+
+# Which run of a repeated eval example the calls of the current task belong to.
+_REPEAT: contextvars.ContextVar[int] = contextvars.ContextVar("synatest_repeat", default=0)
+
+
+def current_repeat() -> int:
+    """The repeat index (0-based) of the run the current task belongs to (0 when not repeated)."""
+    return _REPEAT.get()
+
+
+@contextlib.contextmanager
+def use_repeat(index: int) -> Iterator[int]:
+    """Mark the calls made in this context (and the tasks it starts) as run ``index``."""
+    token = _REPEAT.set(index)
+    try:
+        yield index
+    finally:
+        _REPEAT.reset(token)
 
 
 def _text_of(content: Any) -> str:
@@ -43,6 +63,11 @@ class LMRequest:
     kind: Kind
     kwargs: dict[str, Any]
     test_id: str | None = None
+    # The run of a repeated eval example that made the call (0-based; 0 when not
+    # repeated): a FunctionLM can answer by it, cassettes record each run apart.
+    repeat: int = field(default_factory=current_repeat)
+    # What answered the call: "double", "cassette" or "live" (set by whoever did).
+    source: str | None = None
 
     @property
     def model(self) -> str:
@@ -141,7 +166,11 @@ class LMRequest:
 def snapshot(request: LMRequest) -> LMRequest:
     """A deep copy of a request, safe to keep after Synalinks mutates its messages."""
     return LMRequest(
-        kind=request.kind, kwargs=copy.deepcopy(request.kwargs), test_id=request.test_id
+        kind=request.kind,
+        kwargs=copy.deepcopy(request.kwargs),
+        test_id=request.test_id,
+        repeat=request.repeat,
+        source=request.source,
     )
 
 

@@ -1,0 +1,170 @@
+"""Running an eval example K times, and the transcript of each run's LM calls.
+
+:func:`repeating` turns a test function into one that runs it ``repeat`` times in a
+row, each run its own attempt (its own program call, LM calls, prediction or error,
+duration) marked with its index (:func:`synatest.seam.use_repeat`: doubles see it as
+``request.repeat``, cassettes record each run apart). :class:`RunRecorder`, a router
+layer, keeps every LM call of the run in force: what was sent, what came back, what
+answered it, usage, cost and latency. Failures of a run are kept, not raised: the eval
+session decides the test's outcome once every run is scored.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from synatest.errors import SynatestError
+from synatest.seam import CallNext, LMRequest, use_repeat
+
+_RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("synatest_run", default=None)
+
+
+@dataclass
+class Run:
+    """One run of an example while it executes (scored later by the eval session)."""
+
+    index: int
+    value: Any = None  # what the test function returned: the prediction
+    error: BaseException | None = None
+    duration_s: float = 0.0
+    calls: list[dict[str, Any]] = field(default_factory=list)  # TranscriptCall fields
+
+    @property
+    def models(self) -> set[str]:
+        return {call["model"] for call in self.calls if call.get("model")}
+
+
+def is_failure(error: BaseException) -> bool:
+    """An error that fails an example (not skip, xfail, exit or Ctrl-C)."""
+    if isinstance(error, pytest.xfail.Exception):  # an expected failure, not a result
+        return False
+    return isinstance(error, (Exception, SynatestError, pytest.fail.Exception))
+
+
+def repeating(func: Callable[..., Any], repeat: int, runs: list[Run]) -> Callable[..., Any]:
+    """``func`` run ``repeat`` times; each run appended to ``runs``; returns None."""
+
+    def start(index: int) -> tuple[Run, contextvars.Token[Run | None]]:
+        run = Run(index)
+        runs.append(run)
+        return run, _RUN.set(run)
+
+    def end(run: Run, token: contextvars.Token[Run | None], started: float) -> None:
+        run.duration_s = time.perf_counter() - started
+        _RUN.reset(token)
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def run_async(*args: Any, **kwargs: Any) -> None:
+            for index in range(repeat):
+                run, token = start(index)
+                started = time.perf_counter()
+                try:
+                    with use_repeat(index):
+                        run.value = await func(*args, **kwargs)
+                except BaseException as error:
+                    if not is_failure(error):
+                        raise
+                    run.error = error
+                finally:
+                    end(run, token, started)
+
+        return run_async
+
+    @functools.wraps(func)
+    def run_sync(*args: Any, **kwargs: Any) -> None:
+        for index in range(repeat):
+            run, token = start(index)
+            started = time.perf_counter()
+            try:
+                with use_repeat(index):
+                    run.value = func(*args, **kwargs)
+            except BaseException as error:
+                if not is_failure(error):
+                    raise
+                run.error = error
+            finally:
+                end(run, token, started)
+
+    return run_sync
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):  # pragma: no cover - default=str serializes anything
+        return str(value)
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _reply(call: dict[str, Any], kind: str, response: Any) -> None:
+    """Fill in what came back: text, tool calls, usage and cost (never vectors)."""
+    usage = _get(response, "usage")
+    if usage is not None:
+        call["usage"]["prompt_tokens"] = int(_get(usage, "prompt_tokens") or 0)
+        call["usage"]["completion_tokens"] = int(_get(usage, "completion_tokens") or 0)
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+    call["usage"]["cost"] = float(cost or 0.0)
+    if kind == "embedding":
+        return
+    choices = _get(response, "choices")
+    if not choices:
+        call["content"] = _jsonable(response) if kind == "decision" else None
+        return
+    message = _get(choices[0], "message") or {}
+    call["content"] = _get(message, "content")
+    for tool_call in _get(message, "tool_calls") or ():
+        function = _get(tool_call, "function") or {}
+        call["tool_calls"].append(
+            {"name": _get(function, "name"), "arguments": _get(function, "arguments")}
+        )
+
+
+class RunRecorder:
+    """A router layer adding each LM call to the transcript of the run in force."""
+
+    async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
+        run = _RUN.get()
+        if run is None:
+            return await call_next(request)
+        call: dict[str, Any] = {
+            "kind": request.kind,
+            "model": request.model,
+            "usage": {"calls": 1},
+            "tool_calls": [],
+        }
+        if request.kind == "embedding":
+            call["inputs"] = len(request.input)
+        else:
+            call["messages"] = _jsonable(request.messages)
+            call["tools"] = request.tool_names
+            call["schema_title"] = request.schema_title
+        run.calls.append(call)  # in call-start order, like the program sent them
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except BaseException as error:
+            call["error"] = f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            call["latency_s"] = time.perf_counter() - started
+            call["source"] = request.source
+            recorded = getattr(request, "recorded_repeat", None)
+            if recorded is not None:
+                call["recorded_repeat"] = recorded
+        _reply(call, request.kind, response)
+        return response
