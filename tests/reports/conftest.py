@@ -95,3 +95,48 @@ def preimport_synalinks() -> None:
     be imported twice in one process, so it must be imported outside those runs.
     """
     import synalinks  # noqa: F401
+
+
+def build_repeated_report() -> RunReport:
+    """One example, three runs (the second wrong), each with a one-call transcript whose
+    user message holds HTML that must show as text."""
+    from synatest.eval.results import RunResult, TranscriptCall
+    from synatest.eval.scoring import score_suite
+
+    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+
+    def run(index: int, answer: str) -> RunResult:
+        call = TranscriptCall(
+            kind="completion",
+            model="openai/gpt-4o-mini",
+            source="cassette",
+            messages=[
+                {"role": "system", "content": "Answer with JSON."},
+                {"role": "user", "content": f"What is the capital of France? {hostile}"},
+            ],
+            schema_title="Answer",
+            content=f'{{"answer": "{answer}"}}',
+            usage=Usage(calls=1, prompt_tokens=20, completion_tokens=5),
+            latency_s=0.012,
+        )
+        reward = float(answer == "Paris")
+        return RunResult(
+            index=index,
+            reward=reward,
+            passed=bool(reward),
+            prediction={"answer": answer},
+            transcript=[call],
+        )
+
+    runs = [run(0, "Paris"), run(1, "Lyon"), run(2, "Paris")]
+    example = ExampleResult(
+        id="france",
+        suite="capitals",
+        inputs={"country": "France"},
+        expected={"answer": "Paris"},
+        prediction={"answer": "Paris"},
+        reward=2 / 3,
+        passed=False,
+        runs=runs,
+    )
+    return RunReport(suites=[score_suite("capitals", [example])])

@@ -15,7 +15,7 @@ import pytest
 
 from synatest.reports import compare, write_reports
 
-from .conftest import build_report
+from .conftest import build_repeated_report, build_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -175,3 +175,141 @@ def test_comparison_page_renders(chromium: str, tmp_path: Path) -> None:
     dom = parse(run_browser(chromium, tmp_path, page.as_uri(), "--dump-dom"), "suites")
     assert [row[0] for row in dom.rows] == ["qa", "math"]
     assert dom.rows[0][5] == "better"
+
+
+# -- clicking an example: a real click through the DevTools protocol -----------------------
+
+
+class DevTools:
+    """Chromium driven over ``--remote-debugging-pipe`` (fds 3 and 4, NUL-framed JSON)."""
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        import json
+        import os
+
+        self._json = json
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+
+        def wire() -> None:  # in the child: its fds 3 and 4 are the two pipe ends
+            read_end, write_end = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
+
+        self.proc = subprocess.Popen(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-extensions",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                f"--user-data-dir={profile}",
+                "--window-size=1400,1600",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            # preexec_fn runs before close_fds would close 3 and 4; the pipes' own fds
+            # are not inheritable (PEP 446), so only the dup2-ed 3 and 4 reach chromium.
+            close_fds=False,
+            preexec_fn=wire,  # noqa: PLW1509 - only dup2, safe before exec
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.session: str | None = None
+
+    def send(self, method: str, **params: object) -> dict[str, object]:
+        import os
+
+        self._next_id += 1
+        message: dict[str, object] = {"id": self._next_id, "method": method, "params": params}
+        if self.session is not None:
+            message["sessionId"] = self.session
+        os.write(self._to_chrome, self._json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._read()
+            if reply.get("id") == self._next_id:
+                assert "error" not in reply, reply
+                return reply["result"]  # type: ignore[return-value]
+
+    def _read(self) -> dict[str, object]:
+        import os
+
+        while b"\0" not in self._buffer:
+            chunk = os.read(self._from_chrome, 65536)
+            assert chunk, "chromium closed the DevTools pipe"
+            self._buffer += chunk
+        frame, self._buffer = self._buffer.split(b"\0", 1)
+        return self._json.loads(frame)  # type: ignore[no-any-return]
+
+    def open(self, url: str) -> None:
+        import time
+
+        target = self.send("Target.createTarget", url=url)
+        attached = self.send("Target.attachToTarget", targetId=target["targetId"], flatten=True)
+        self.session = str(attached["sessionId"])
+        deadline = time.monotonic() + 30
+        while self.evaluate("document.readyState") != "complete":
+            assert time.monotonic() < deadline, "the page did not load"
+            time.sleep(0.05)
+
+    def evaluate(self, expression: str) -> object:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")  # type: ignore[union-attr]
+
+    def click(self, selector: str) -> None:
+        """A real mouse click (press and release) at the middle of the element."""
+        box = self.evaluate(
+            f"(() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        x, y = box  # type: ignore[misc]
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def close(self) -> None:
+        import os
+
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+
+
+def test_clicking_an_example_shows_its_runs_and_transcripts(chromium: str, tmp_path: Path) -> None:
+    write_reports(build_repeated_report(), tmp_path, formats=("html",))
+    browser = DevTools(chromium, tmp_path / "profile")
+    try:
+        browser.open((tmp_path / "report.html").as_uri())
+        assert browser.evaluate("document.querySelectorAll('tr.detail').length") == 0
+        browser.click("#examples tbody tr.example")
+        text = browser.evaluate("document.querySelector('tr.detail').innerText")
+        assert isinstance(text, str)
+        for expected in (
+            "Run 1 of 3 — passed, reward 1.000",
+            "Run 2 of 3 — failed, reward 0.000",
+            'answer: expected "Paris", got "Lyon"',  # the diff with the expected output
+            "[1] completion openai/gpt-4o-mini · from cassette · 12 ms · 25 tokens",
+            "What is the capital of France?",
+            '"answer": "Lyon"',  # the structured reply, pretty-printed
+        ):
+            assert expected in text, (expected, text)
+        # Chat layout: each message in its own bubble, by role.
+        roles = browser.evaluate(
+            "[...document.querySelectorAll('tr.detail [data-run=\"2\"] .msg .role')]"
+            ".map(e => e.textContent)"
+        )
+        assert roles == ["system", "user", "reply"]
+        # Untrusted text is shown as text, never run as HTML.
+        assert browser.evaluate("document.title") == "synatest report"
+        assert browser.evaluate("document.querySelectorAll('tr.detail img').length") == 0
+        browser.click("#examples tbody tr.example")  # a second click closes it
+        assert browser.evaluate("document.querySelectorAll('tr.detail').length") == 0
+    finally:
+        browser.close()

@@ -64,10 +64,24 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_show(args: argparse.Namespace) -> int:
+    from synatest.reports import load_report
+    from synatest.reports.show import find_example, render_example
+
+    try:
+        report = load_report(args.report)
+        suite, example = find_example(report, args.example_id)
+        text = render_example(suite, example, args.run)
+    except ReportError as error:
+        return _fail("show", str(error))
+    sys.stdout.write(text)
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = sub.add_parser(
         "report",
-        help="compare two evaluation runs, or re-render a run's reports",
+        help="compare evaluation runs, re-render a run's reports, or show one example",
         description="Work with the reports `pytest --synalinks-eval` writes.",
     )
     actions = report.add_subparsers(dest="report_command", metavar="ACTION")
@@ -118,3 +132,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="'all' or a comma-separated list of json,jsonl,csv,md,html (default: all)",
     )
     render.set_defaults(handler=run_render)
+
+    show = actions.add_parser(
+        "show",
+        help="print one example's runs and LM transcripts",
+        description=(
+            "Print an example of a run: its inputs, expected output, and each run's "
+            "prediction, reward, error and LM transcript (the messages sent, the replies, "
+            "what answered them). Plain text, readable in a CI log."
+        ),
+    )
+    show.add_argument("report", help="a report.json, or the directory holding one")
+    show.add_argument(
+        "example_id", metavar="EXAMPLE_ID", help="the example's id (SUITE/ID if ambiguous)"
+    )
+    show.add_argument(
+        "--run", type=int, metavar="N", help="show run N only (1-based; default: every run)"
+    )
+    show.set_defaults(handler=run_show)

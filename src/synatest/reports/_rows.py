@@ -55,6 +55,9 @@ def example_row(suite: SuiteResult, example: ExampleResult) -> dict[str, Any]:
         "inputs": to_json(example.inputs),
         "expected": to_json(example.expected),
         "prediction": to_json(example.prediction),
+        "runs": len(example.runs) or 1,
+        "runs_passed": example.tally[1],
+        "flaky": example.flaky,
         "duration_s": example.duration_s,
         "calls": example.usage.calls,
         "prompt_tokens": example.usage.prompt_tokens,
@@ -81,6 +84,17 @@ def fmt_ci(low: float | None, high: float | None, digits: int = 3) -> str:
 
 def fmt_cost(cost: float) -> str:
     return f"${cost:.4f}"
+
+
+def repeated(report: RunReport) -> bool:
+    """Whether any suite ran its examples more than once (views then show pass@k)."""
+    return any(suite.repeat > 1 for suite in report.suites)
+
+
+def fmt_pass_at_k(suite: SuiteResult) -> str:
+    """``pass@1 0.556, pass@3 0.667``: pass@1 and pass@K of a repeated suite."""
+    ks = sorted({1, suite.repeat})
+    return ", ".join(f"pass@{k} {fmt_float(suite.pass_at_k.get(str(k)))}" for k in ks)
 
 
 def suite_status(suite: SuiteResult) -> str:

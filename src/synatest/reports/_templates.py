@@ -26,6 +26,7 @@ def environment(autoescape: bool) -> Any:
     env.globals["ci"] = _rows.fmt_ci
     env.globals["suite_status"] = _rows.suite_status
     env.globals["status"] = _rows.status
+    env.globals["pass_at_k"] = _rows.fmt_pass_at_k
     return env
 
 

@@ -112,6 +112,15 @@ class SuiteComparison(BaseModel):
     only_a: list[str] = Field(default_factory=list)
     only_b: list[str] = Field(default_factory=list)
     usage: UsageDelta = Field(default_factory=UsageDelta)
+    # Repeats (each side its own K): pass@1 and pass@K, pass^K, the flaky examples.
+    repeat_a: int = 1
+    repeat_b: int = 1
+    pass_at_k_a: dict[str, float] = Field(default_factory=dict)
+    pass_at_k_b: dict[str, float] = Field(default_factory=dict)
+    pass_hat_k_a: float | None = None
+    pass_hat_k_b: float | None = None
+    flaky_a: list[str] = Field(default_factory=list)
+    flaky_b: list[str] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -232,6 +241,8 @@ def compare_suites(a: SuiteResult | None, b: SuiteResult | None) -> SuiteCompari
         result.errors_a = a.errors
         result.gates_a = a.passed if a.gates else None
         result.usage.a = a.usage
+        result.repeat_a, result.pass_at_k_a = a.repeat, a.pass_at_k
+        result.pass_hat_k_a, result.flaky_a = a.pass_hat_k, a.flaky
         if ex_a:
             result.pass_rate_a = sum(map(_outcome, ex_a.values())) / len(ex_a)
     if b is not None:
@@ -240,6 +251,8 @@ def compare_suites(a: SuiteResult | None, b: SuiteResult | None) -> SuiteCompari
         result.errors_b = b.errors
         result.gates_b = b.passed if b.gates else None
         result.usage.b = b.usage
+        result.repeat_b, result.pass_at_k_b = b.repeat, b.pass_at_k
+        result.pass_hat_k_b, result.flaky_b = b.pass_hat_k, b.flaky
         if ex_b:
             result.pass_rate_b = sum(map(_outcome, ex_b.values())) / len(ex_b)
     if result.mean_a is not None and result.mean_b is not None:
@@ -407,6 +420,23 @@ def render_markdown(comparison: Comparison) -> str:
             for s in c.suites
         ],
     )
+    repeat_table = ""
+    if any(max(s.repeat_a, s.repeat_b) > 1 for s in c.suites):
+        repeat_table = table(
+            ["Suite", "Runs", "pass@1", "pass@K", "pass^K", "Flaky"],
+            [
+                [
+                    s.name,
+                    f"{s.repeat_a} → {s.repeat_b}",
+                    f"{_pct(s.pass_at_k_a.get('1'))} → {_pct(s.pass_at_k_b.get('1'))}",
+                    f"{_pct(s.pass_at_k_a.get(str(s.repeat_a)))} → "
+                    f"{_pct(s.pass_at_k_b.get(str(s.repeat_b)))}",
+                    f"{_pct(s.pass_hat_k_a)} → {_pct(s.pass_hat_k_b)}",
+                    f"{len(s.flaky_a)} → {len(s.flaky_b)}",
+                ]
+                for s in c.suites
+            ],
+        )
     usage_rows = [
         [
             name,
@@ -438,6 +468,7 @@ def render_markdown(comparison: Comparison) -> str:
         "compare.md.j2",
         c=comparison,
         suites_table=suites_table,
+        repeat_table=repeat_table,
         usage_table=usage_table,
         flips=flips,
     )

@@ -17,10 +17,14 @@ from typing import Any
 from markupsafe import Markup
 
 from synatest._atomic import atomic_write_text
-from synatest.eval.results import RunReport
+from synatest.eval.results import ExampleResult, RunReport, TranscriptCall
+from synatest.jsondiff import field_differences
 from synatest.reports import _rows, _templates, svg
 
 FILENAME = "report.html"
+# The page cuts each message, reply and prediction to this many characters;
+# report.json and `synatest report show` keep them whole.
+TEXT_LIMIT = 2000
 
 
 def json_island(value: Any) -> Markup:
@@ -32,7 +36,7 @@ def json_island(value: Any) -> Markup:
 
 def _example_cells(report: RunReport) -> list[list[Any]]:
     # Compact positional rows: [suite, id, status, reward, inputs, expected, prediction,
-    # error, calls, tokens, cost, duration]; the page's script knows the order.
+    # error, calls, tokens, cost, duration, runs passed]; the page's script knows the order.
     rows = []
     for suite in report.suites:
         for e in suite.examples:
@@ -50,9 +54,64 @@ def _example_cells(report: RunReport) -> list[list[Any]]:
                     e.usage.prompt_tokens + e.usage.completion_tokens,
                     e.usage.cost,
                     round(e.duration_s, 4),
+                    "{}/{}".format(*reversed(e.tally)),
                 ]
             )
     return rows
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > TEXT_LIMIT:
+        return value[:TEXT_LIMIT] + f"… ({len(value) - TEXT_LIMIT} more characters)"
+    return value
+
+
+def _call_view(call: TranscriptCall) -> dict[str, Any]:
+    return {
+        "kind": call.kind,
+        "model": call.model,
+        "source": call.source,
+        "schema": call.schema_title,
+        "tools": call.tools,
+        "inputs": call.inputs,
+        "messages": [
+            {"role": str(m.get("role", "?")), "content": _cut(_rows.compact(m.get("content", "")))}
+            for m in call.messages
+        ],
+        "reply": _cut(
+            call.content if isinstance(call.content, str) else _rows.compact(call.content)
+        ),
+        "tool_calls": [_cut(_rows.compact(tc)) for tc in call.tool_calls],
+        "error": call.error,
+        "tokens": call.usage.prompt_tokens + call.usage.completion_tokens,
+        "cost": call.usage.cost,
+        "ms": round(call.latency_s * 1000, 1),
+    }
+
+
+def _example_details(example: ExampleResult) -> dict[str, Any]:
+    """What clicking an example shows: its runs, their diffs and transcripts."""
+    runs = []
+    for run in example.runs:
+        prediction = run.prediction
+        runs.append(
+            {
+                "index": run.index + 1,
+                "reward": run.reward,
+                "passed": run.passed,
+                "error": _cut(run.error),
+                "prediction": _cut(_rows.compact(prediction)) if prediction is not None else "",
+                "diff": field_differences(example.expected, prediction)
+                if example.expected is not None and prediction is not None
+                else [],
+                "seconds": round(run.duration_s, 3),
+                "shared": run.shared_recording,
+                "transcript": None
+                if run.transcript is None
+                else [_call_view(call) for call in run.transcript],
+            }
+        )
+    return {"expected": _cut(_rows.compact(example.expected)), "runs": runs}
 
 
 def render_html(report: RunReport) -> str:
@@ -72,6 +131,8 @@ def render_html(report: RunReport) -> str:
         report=report,
         charts=charts,
         data=json_island(_example_cells(report)),
+        details=json_island([_example_details(e) for s in report.suites for e in s.examples]),
+        repeated=_rows.repeated(report),
         total=sum(len(s.examples) for s in report.suites),
     )
 

@@ -31,6 +31,8 @@ def junit_properties(example: ExampleResult) -> list[tuple[str, object]]:
         props.append(("synalinks_prediction", _short(compact(example.prediction))))
     if example.expected is not None:
         props.append(("synalinks_expected", _short(compact(example.expected))))
+    if example.flaky:
+        props.append(("synalinks_flaky", "true"))
     props.append(("synalinks_lm_calls", example.usage.calls))
     props.append(("synalinks_cost", f"{example.usage.cost:.6g}"))
     return props

@@ -75,6 +75,25 @@ def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_S
             for s in report.suites
         ],
     )
+    repeat_table = ""
+    if _rows.repeated(report):
+        repeat_table = table(
+            ["Suite", "Runs", "pass@k", "pass^k", "Flaky examples"],
+            [
+                [
+                    s.name,
+                    s.repeat,
+                    _rows.fmt_pass_at_k(s),
+                    _rows.fmt_float(s.pass_hat_k),
+                    f"{len(s.flaky)}: {', '.join(s.flaky[:max_examples])}"
+                    + (" …" if len(s.flaky) > max_examples else "")
+                    if s.flaky
+                    else "0",
+                ]
+                for s in report.suites
+            ],
+        )
+    notes = [f"`{s.name}`: {note}" for s in report.suites for note in s.notes]
     gate_rows = [
         [s.name, g.name, "PASS" if g.passed else "FAIL", g.message or ""]
         for s in report.suites
@@ -116,6 +135,8 @@ def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_S
         "report.md.j2",
         report=report,
         suites_table=suites_table,
+        repeat_table=repeat_table,
+        notes=notes,
         gates_table=gates_table,
         failing=failing,
         usage_table=usage_table,
