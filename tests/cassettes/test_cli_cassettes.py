@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from synatest import cli
+from synatest.cassettes import seal as sealing
 from synatest.cassettes.store import Cassette, Interaction
 
 
@@ -38,6 +39,12 @@ def write(path: Path, *texts: str) -> None:
     cassette.save(environ={})
 
 
+def edit_as_format_1(path: Path, old: str, new: str) -> None:
+    """Edit a cassette by hand as if synatest had written it before seals (format 1)."""
+    text = sealing.strip_seal(path.read_text(encoding="utf-8")).replace(old, new)
+    path.write_text(text.replace("synatest_cassette: 2", "synatest_cassette: 1", 1), "utf-8")
+
+
 def test_stats_lists_recordings_models_tokens_and_cost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -66,7 +73,7 @@ def test_check_reports_unreadable_cassettes_and_secrets(
     leaked = tmp_path / "leaked.yaml"
     write(leaked, "q2")
     monkeypatch.setenv("ACME_API_KEY", "acme-secret-value-123")
-    leaked.write_text(leaked.read_text().replace("q2", "acme-secret-value-123"))
+    edit_as_format_1(leaked, "q2", "acme-secret-value-123")
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "unreadable: " in out and "broken.yaml is not valid YAML" in out
@@ -128,7 +135,7 @@ def test_check_reports_stale_keys_and_rekey_fixes_them(
 ) -> None:
     path = tmp_path / "a.yaml"
     write(path, "q1")
-    path.write_text(path.read_text().replace("content: q1", "content: q1 edited"))
+    edit_as_format_1(path, "content: q1", "content: q1 edited")
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
     assert "stale key: " in capsys.readouterr().out
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--rekey"]) == 0

@@ -7,7 +7,8 @@ import shlex
 from typing import Any
 
 from synatest.cassettes.normalize import canonical
-from synatest.cassettes.store import Cassette, Interaction, dump_yaml
+from synatest.cassettes.store import Cassette, Interaction
+from synatest.cassettes.yaml_io import dump_yaml
 from synatest.seam import LMRequest
 
 MAX_DIFF_LINES = 40
