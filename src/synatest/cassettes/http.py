@@ -4,7 +4,9 @@ For full-stack fidelity: litellm really runs (provider adapters, HTTP client,
 response parsing) and vcrpy records or replays the HTTP exchanges. The preset:
 
 - auth headers (``authorization``, ``api-key``, ``x-api-key``, ...), auth query
-  keys and response cookies are dropped before anything is stored;
+  keys and response cookies are dropped before anything is stored, and so is every
+  header, query parameter and top-level JSON body key whose name looks like a
+  credential (:func:`synatest.cassettes.secrets.secret_name`);
 - compressed response bodies are decoded (readable, diffable files);
 - JSON request bodies match canonically (sorted keys, the same normalization and
   scrubbers as the LM layer) and a mismatch explains itself with a diff;
@@ -74,15 +76,43 @@ def canonical_body(body: Any, scrubbers: tuple[Scrubber, ...] = ()) -> str:
     return canonical(data)
 
 
+def _secret_query_key(name: str) -> bool:
+    return name.lower() in AUTH_QUERY_KEYS or secrets.secret_name(name)
+
+
 def _query(uri: str) -> str:
-    pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query) if k.lower() not in AUTH_QUERY_KEYS]
+    pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query) if not _secret_query_key(k)]
     return urlencode(sorted(pairs))
+
+
+def drop_secret_names(request: Any) -> Any:
+    """A vcrpy request without credential-named headers, query keys and JSON body keys."""
+    for name in list(request.headers):
+        if name.lower() in AUTH_HEADERS or secrets.secret_name(name):
+            del request.headers[name]
+    parts = urlsplit(request.uri)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _secret_query_key(k)]
+    if len(kept) != len(pairs):
+        request.uri = parts._replace(query=urlencode(kept)).geturl()
+    body = request.body
+    if body:
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            return request
+        if isinstance(data, dict) and any(secrets.secret_name(k) for k in data):
+            clean = {k: v for k, v in data.items() if not secrets.secret_name(k)}
+            request.body = json.dumps(clean).encode("utf-8")
+    return request
 
 
 def _drop_response_headers(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers") or {}
     response["headers"] = {
-        k: v for k, v in headers.items() if k.lower() not in DROPPED_RESPONSE_HEADERS
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in DROPPED_RESPONSE_HEADERS and not secrets.secret_name(k)
     }
     return response
 
@@ -222,6 +252,7 @@ class HttpCassetteLayer(CassetteLayer):
             filter_headers=AUTH_HEADERS,
             filter_query_parameters=AUTH_QUERY_KEYS,
             decode_compressed_response=True,
+            before_record_request=drop_secret_names,
             before_record_response=_drop_response_headers,
         )
         self.vcr_cassette = cls.load(
