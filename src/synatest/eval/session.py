@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import subprocess
 import time
+import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -123,8 +125,29 @@ def _capturing(func: Callable[..., Any], box: dict[str, Any]) -> Callable[..., A
 
 
 def _describe_error(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    """``Type: the whole message`` (every line: CassetteMiss diffs, LMCallFailed causes)."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# Frames of the test runner itself: not where an example failed.
+_RUNNER_DIRS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+
+
+def _format_traceback(error: BaseException) -> str:
+    """The traceback of an example's error, chained causes included, runner frames left out."""
+    summary = traceback.TracebackException.from_exception(error)
+    seen: set[int] = set()
+    pending: list[traceback.TracebackException | None] = [summary]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        kept = [f for f in current.stack if not any(d in f.filename for d in _RUNNER_DIRS)]
+        current.stack = traceback.StackSummary.from_list(kept)
+        pending += [current.__cause__, current.__context__]
+    return "".join(summary.format())
 
 
 def _synalinks_version() -> str | None:
@@ -325,9 +348,10 @@ class EvalSession:
         from synatest.eval.results import ExampleResult
 
         funcargs = getattr(item, "funcargs", {})
-        message = None
+        message = trace = None
         if error is not None:
             message = _describe_error(error)
+            trace = _format_traceback(error)
             if in_reward:
                 message = f"computing reward {spec.reward_name!r}: {message}"
             if isinstance(error, LMCallFailed) and self.policy.max_error_rate > 0:
@@ -343,6 +367,7 @@ class EvalSession:
             reward=reward,
             passed=None if reward is None else reward >= spec.pass_at - 1e-9,
             error=message,
+            traceback=trace,
             duration_s=time.perf_counter() - started,
             usage=meter.usage(),
         )
