@@ -90,6 +90,10 @@ def to_response(reply: Any, request: LMRequest) -> Any:
         raise reply
     if request.kind == "embedding":
         return embedding_response(reply, request)
+    if request.kind == "decision":
+        from synatest.doubles.decisions import decision_response
+
+        return decision_response(reply, request)
     from litellm import ModelResponse, Usage
     from litellm.types.utils import (
         ChatCompletionMessageToolCall,

@@ -70,7 +70,7 @@ class SchemaLM(Double):
         seed: seeds generation (default 0). Same seed, same request -> same reply.
         text: the reply to requests with neither schema nor tools (default: a short
             fixed sentence, so the output is readable).
-        kinds: request kinds served (default completions).
+        kinds: request kinds served (default completions and decision-model calls).
 
     ``schema_lm.calls`` lists ``(request, reply)`` pairs.
     """
@@ -80,7 +80,7 @@ class SchemaLM(Double):
         seed: int = 0,
         *,
         text: str = "SchemaLM reply.",
-        kinds: tuple[str, ...] = ("completion",),
+        kinds: tuple[str, ...] = ("completion", "decision"),
     ) -> None:
         self.seed = seed
         self.text = text

@@ -135,7 +135,7 @@ def patch_synalinks_module(module: ModuleType) -> None:
     if hasattr(module, "retry_if_not_exception_type"):
         if module.retry_if_not_exception_type is not _no_retry_for_harness:
             _patch_attr(module, "retry_if_not_exception_type", _no_retry_for_harness)
-    for cls_name in ("LanguageModel", "EmbeddingModel"):
+    for cls_name in ("LanguageModel", "EmbeddingModel", "DecisionModel"):
         cls = getattr(module, cls_name, None)
         if cls is None or cls.__module__ != module.__name__:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,6 +51,12 @@ class LMRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        if self.kind == "decision":
+            # A DecisionModel sends a chat as its `state` (other states have none).
+            state = self.kwargs.get("state")
+            if isinstance(state, list) and all(isinstance(m, dict) and "role" in m for m in state):
+                return list(state)
+            return []
         return list(self.kwargs.get("messages") or [])
 
     @property
@@ -59,7 +66,15 @@ class LMRequest:
 
     @property
     def schema(self) -> dict[str, Any] | None:
-        """The requested JSON schema of a structured-output call, else None."""
+        """The requested JSON schema of a structured-output call, else None.
+
+        For a decision-model call: the schema of a plain reply to its questions
+        (see :mod:`synatest._questions`).
+        """
+        if self.kind == "decision":
+            from synatest._questions import questions_schema
+
+            return questions_schema(self.kwargs.get("questions"))
         rf = self.response_format
         if not rf:
             return None
@@ -120,6 +135,9 @@ class LMRequest:
         """All message texts (or embedding inputs) joined: what ``contains=`` searches."""
         if self.kind == "embedding":
             return "\n".join(self.input)
+        if self.kind == "decision" and not self.messages:
+            state = self.kwargs.get("state")
+            return state if isinstance(state, str) else json.dumps(state, default=str)
         return "\n".join(_text_of(m.get("content")) for m in self.messages if isinstance(m, dict))
 
     def describe(self) -> str:
@@ -129,6 +147,14 @@ class LMRequest:
             bits.append(f"embedding of {len(self.input)} text(s)")
             first = self.input[0] if self.input else ""
             bits.append(f"first input: {shorten(first)!r}")
+            return ", ".join(bits)
+        if self.kind == "decision":
+            questions = self.kwargs.get("questions") or {}
+            bits.append(f"questions={list(questions)}")
+            if self.messages:
+                bits.append(f"last user message: {shorten(self.last_user_message)!r}")
+            else:
+                bits.append(f"state: {shorten(self.text)!r}")
             return ", ".join(bits)
         title = self.schema_title
         bits.append(f"schema={title!r}" if title else "schema=None")
