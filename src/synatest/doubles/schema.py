@@ -10,10 +10,13 @@ any concurrency.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from synatest import _env
 from synatest.doubles.base import Double
 from synatest.doubles.replies import ToolCall, to_response
 from synatest.doubles.strict import check_reply
@@ -22,6 +25,30 @@ from synatest.seam import CallNext, LMRequest
 # Hypothesis tries the simplest value first; drawing a few and keeping the last
 # gives more telling replies (non-empty strings, several list items).
 _DRAWS = 3
+
+
+@contextlib.contextmanager
+def _hypothesis_storage(directory: str) -> Iterator[None]:
+    """Point Hypothesis' storage (``.hypothesis``) at ``directory`` for one draw.
+
+    With ``database=None`` a draw saves no examples, but Hypothesis still caches
+    its unicode tables in its storage directory, ``./.hypothesis`` unless told
+    otherwise: the user's working directory. Their own choice (the
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` variable, ``set_hypothesis_home_dir``) is put
+    back afterwards.
+    """
+    from hypothesis import configuration
+
+    name = "__hypothesis_home_directory"  # a module global: not name-mangled
+    if not hasattr(configuration, name):  # pragma: no cover - another Hypothesis
+        yield
+        return
+    previous = getattr(configuration, name)
+    configuration.set_hypothesis_home_dir(directory)
+    try:
+        yield
+    finally:
+        setattr(configuration, name, previous)
 
 
 def draw(strategy: Any, seed: int) -> Any:
@@ -45,7 +72,8 @@ def draw(strategy: Any, seed: int) -> Any:
     def collect(value: Any) -> None:
         drawn.append(value)
 
-    collect()
+    with _hypothesis_storage(_env.hypothesis_home()):
+        collect()
     if not drawn:  # pragma: no cover - a strategy with no values at all
         raise ValueError("the schema admits no value to generate")
     return drawn[-1]

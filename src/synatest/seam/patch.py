@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from synatest import _env
 from synatest.errors import LMCallFailed, SynatestError
 from synatest.seam.provider import ORIGINALS, SEAMS
 from synatest.seam.request import Kind, LMRequest
@@ -154,6 +155,7 @@ def unpatch_synalinks() -> None:
 
 _HOOKS: dict[str, Callable[[ModuleType], None]] = {
     "litellm": install_litellm,
+    "duckdb": _env.patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
     **{name: patch_synalinks_module for name in _LM_MODULES},
 }
 
@@ -214,3 +216,4 @@ def deactivate() -> None:
         sys.meta_path.remove(_FINDER)
     uninstall_litellm()
     unpatch_synalinks()
+    _env.unpatch_duckdb()
