@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from synatest._questions import score_levels
-from synatest.doubles.replies import approx_tokens, reply_content
+from synatest.doubles._content import approx_tokens, reply_content
 from synatest.errors import InvalidReply
 from synatest.seam import LMRequest
 

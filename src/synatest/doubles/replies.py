@@ -16,10 +16,24 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from synatest.doubles._content import approx_tokens, reply_content
 from synatest.errors import InvalidReply
 from synatest.seam import LMRequest
 
 _ids = itertools.count(1)
+
+__all__ = [
+    "StreamedReply",
+    "ToolCall",
+    "approx_tokens",
+    "as_tool_calls",
+    "embedding_response",
+    "reply_content",
+    "reply_json",
+    "resolve",
+    "to_response",
+    "tool_call",
+]
 
 
 @dataclass(frozen=True)
@@ -36,11 +50,6 @@ def tool_call(name: str, /, **arguments: Any) -> ToolCall:
     return ToolCall(name=name, arguments=arguments)
 
 
-def approx_tokens(text: str) -> int:
-    """A deterministic token estimate (4 characters a token), for usage counters."""
-    return max(1, (len(text) + 3) // 4) if text else 0
-
-
 def _prompt_tokens(request: LMRequest) -> int:
     return approx_tokens(request.text)
 
@@ -50,21 +59,6 @@ def resolve(reply: Any, request: LMRequest) -> Any:
     while callable(reply) and not isinstance(reply, (ToolCall, BaseException, type)):
         reply = reply(request)
     return reply
-
-
-def reply_content(reply: Any) -> str | None:
-    """The content string of a structured or plain reply (None for tool calls)."""
-    if isinstance(reply, str):
-        return reply
-    if isinstance(reply, dict):
-        return json.dumps(reply)
-    get_json = getattr(reply, "get_json", None)
-    if callable(get_json):  # a synalinks DataModel or JsonDataModel
-        return json.dumps(get_json())
-    model_dump = getattr(reply, "model_dump", None)
-    if callable(model_dump):
-        return json.dumps(model_dump(mode="json"))
-    return None
 
 
 def reply_json(reply: Any) -> Any:

@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport
 from synatest.reports import _rows, _templates
+from synatest.reports._markdown_text import code, escape, fence
 
 FILENAME = "report.md"
+__all__ = ["cell", "code", "escape", "fence", "render_markdown", "table", "write_markdown"]
+
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 # GitHub caps a step summary at 1 MiB: list at most this many examples per suite.
 MAX_EXAMPLES_PER_SUITE = 20
-
-
-# What would not show as typed in GitHub Markdown: emphasis, code, links and images
-# (`![](https://tracker)`), tables, strikethrough and math (`$`) are backslash-escaped;
-# `<` that would open raw HTML (`<img>`, `<details>`, `<https://...>`) and `&` that
-# would spell an entity become entities. "a < b" and "R&D" stay as they are.
-# `$` only where it could open math (`$x$`), not in amounts such as `$0.0060`.
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~!]|\$(?![\d\s]))")
-_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
-_ENTITY_START = re.compile(r"&(?=#?\w+;)")
-
-
-def escape(text: str) -> str:
-    """``text`` shown literally in Markdown (inline): specials escaped, HTML as entities."""
-    text = _INLINE_SPECIAL.sub(lambda m: "\\" + m[0], text)
-    text = _ENTITY_START.sub("&amp;", text)  # before `<` becomes the entity `&lt;`
-    return _HTML_START.sub("&lt;", text)
-
-
-def _longest_run(text: str, char: str) -> int:
-    runs = re.findall(f"{re.escape(char)}+", text)
-    return max((len(run) for run in runs), default=0)
-
-
-def code(text: str) -> str:
-    """An inline code span holding ``text`` exactly (backticks inside cannot close it)."""
-    text = " ".join(text.split())
-    ticks = "`" * (_longest_run(text, "`") + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def fence(lines: list[str], info: str = "") -> list[str]:
-    """A fenced code block around ``lines`` that no line inside can close."""
-    ticks = "`" * max(3, _longest_run("\n".join(lines), "`") + 1)
-    return [f"{ticks}{info}", *lines, ticks]
 
 
 def cell(value: Any, limit: int = 120) -> str:
