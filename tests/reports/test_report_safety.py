@@ -49,6 +49,13 @@ def test_markdown_shows_hostile_text_as_typed() -> None:
     assert "run &lt;b>1&lt;/b>" in text  # the label in the heading
 
 
+def test_markdown_shows_control_characters_as_pictures() -> None:
+    assert markdown.escape("a\x00b\x1b[31mc\x7f") == "a\u2400b\u241b\\[31mc\u2421"
+    text = markdown.render_markdown(report_with("red \x1b[31m alert", suite="q\x00a"))
+    assert "\x1b" not in text and "\x00" not in text
+    assert "red \u241b\\[31m alert" in text and "`q\u2400a`" in text
+
+
 def test_markdown_keeps_ordinary_text_readable() -> None:
     assert markdown.escape("a < b, R&D, 0.750, x-y.z (1)") == "a < b, R&D, 0.750, x-y.z (1)"
 
@@ -78,6 +85,8 @@ def test_fenced_blocks_cannot_be_closed_by_their_content() -> None:
         ("-3", "-3"),
         ("+1.5e3", "+1.5e3"),
         ("plain", "plain"),
+        ("nul\x00 and esc\x1b[31m", "nul and esc[31m"),
+        ("\x00=1+1", "'=1+1"),
         (0.5, 0.5),
     ],
 )

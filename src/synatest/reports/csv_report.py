@@ -9,6 +9,8 @@ Text that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-
 ``@``, a tab or a carriage return, as a prediction such as
 ``=HYPERLINK("https://...")`` may) is written with a leading ``'``, the usual
 defence against CSV injection; plain numbers (``-3``, ``+1.5e3``) are kept as they are.
+Control characters other than tab, newline and carriage return (NUL, ESC, ...) are
+removed. ``report.json`` and ``examples.jsonl`` keep every value exactly as produced.
 """
 
 from __future__ import annotations
@@ -44,9 +46,16 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def spreadsheet_safe(value: Any) -> Any:
-    """``value``, with a leading ``'`` when it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    """``value`` without control characters, and with a leading ``'`` when it is text a
+    spreadsheet would run as a formula."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
