@@ -193,3 +193,39 @@ def test_a_lazily_indexed_item_that_is_not_a_recording_names_file_and_item(
     lazy = Cassette.load(path)
     with pytest.raises(CassetteError, match=r"big.yaml: interaction #0 \(line \d+\): `cost`"):
         lazy.interactions[0].materialize()
+
+
+COMMITTED = sorted((Path(__file__).parents[2] / "cassettes").rglob("*.yaml"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_a_damaged_committed_cassette_replays_exactly_or_fails_naming_the_file(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    from synatest.cassettes import store
+
+    source = data.draw(st.sampled_from(COMMITTED), label="cassette")
+    whole = source.read_bytes()
+    offset = data.draw(st.integers(min_value=0, max_value=len(whole) - 1), label="offset")
+    if data.draw(st.booleans(), label="truncate"):
+        damaged = whole[:offset]
+    else:
+        byte = data.draw(
+            st.integers(min_value=0, max_value=255).filter(lambda b: b != whole[offset])
+        )
+        damaged = whole[:offset] + bytes([byte]) + whole[offset + 1 :]
+    path = tmp_path_factory.mktemp("damaged") / source.name
+    path.write_bytes(damaged)
+    originals = Cassette.load(source, lazy=False).interactions
+    lazy = data.draw(st.booleans(), label="lazy")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(store, "LAZY_MIN_BYTES", 0 if lazy else store.LAZY_MIN_BYTES)
+            loaded = Cassette.load(path)
+        for original in originals:
+            played = loaded.play(original.kind, original.request)
+            assert played is not None
+            assert played.materialize().to_data() == original.to_data()
+    except CassetteError as error:
+        assert str(path) in str(error)
