@@ -107,6 +107,24 @@ def drop_secret_names(request: Any) -> Any:
     return request
 
 
+def _status(response: dict[str, Any]) -> int:
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else status
+    return int(code) if isinstance(code, int) else 200
+
+
+def error_filter(record_errors: bool) -> Any:
+    """vcrpy's ``before_record_response``: like the LM layer, an error response
+    (status >= 400: rate limits, provider errors) is kept only with ``record_errors``."""
+
+    def keep(response: dict[str, Any]) -> dict[str, Any] | None:
+        if not record_errors and _status(response) >= 400:
+            return None  # vcrpy records nothing for this request
+        return _drop_response_headers(response)
+
+    return keep
+
+
 def _drop_response_headers(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers") or {}
     response["headers"] = {
@@ -230,6 +248,7 @@ class HttpCassetteLayer(CassetteLayer):
         scrubbers: tuple[Scrubber, ...] = (),
         explicit: bool = False,
         allow_repeats: bool = False,
+        record_errors: bool = False,
     ) -> None:
         super().__init__(
             Cassette(path, scrubbers=scrubbers),
@@ -237,6 +256,7 @@ class HttpCassetteLayer(CassetteLayer):
             router=router,
             test_id=test_id,
             explicit=explicit,
+            record_errors=record_errors,
         )
         self.mode = mode
         self.path = path
@@ -253,7 +273,7 @@ class HttpCassetteLayer(CassetteLayer):
             filter_query_parameters=AUTH_QUERY_KEYS,
             decode_compressed_response=True,
             before_record_request=drop_secret_names,
-            before_record_response=_drop_response_headers,
+            before_record_response=error_filter(record_errors),
         )
         self.vcr_cassette = cls.load(
             path=str(path),

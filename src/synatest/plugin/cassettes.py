@@ -233,6 +233,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             scrubbers=tuple(scrubbers),
             explicit=settings.explicit,
             allow_repeats=settings.allow_repeats,
+            record_errors=settings.record_errors,
         )
     else:
         load = {
