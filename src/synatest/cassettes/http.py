@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -312,9 +313,10 @@ class HttpCassetteLayer(CassetteLayer):
                 "no HTTP recording matches this LM call (recording is off).\n"
                 f"  test: {self.test_id}\n  cassette: {self.path} (record mode: {self.mode})\n"
                 f"  request: {request.describe()}\n  vcrpy: {miss}\n"
-                "Re-record this test (needs the real model and its key):\n"
-                f"  pytest --synalinks-cassette-layer=http --synalinks-record-mode=rewrite "
-                f"{self.test_id}"
+                f"{'Re-record' if self.existed else 'Record'} this test (needs the real model "
+                "and its key):\n"
+                f"  pytest --synalinks-cassette-layer=http --synalinks-record-mode="
+                f"{'rewrite' if self.existed else 'once'} {shlex.quote(self.test_id or '')}"
             ) from None
 
     def unused(self) -> list[tuple[int, Any]]:
