@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from synatest import cli
-from synatest.cassettes import seal as sealing
+from synatest.cassettes import fileformat as sealing
 from synatest.cassettes.store import Cassette, Interaction
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synatest.cassettes import seal as sealing
+from synatest.cassettes import fileformat as sealing
 from synatest.cassettes.store import Cassette, Interaction, reseal
 from synatest.errors import CassetteError
 

@@ -6,7 +6,7 @@ import litellm  # noqa: F401
 import pytest
 import synalinks  # noqa: F401
 
-from synatest._questions import questions_schema
+from synatest.seam.request import questions_schema
 
 pytest_plugins = ["pytester"]
 

@@ -6,9 +6,9 @@ import difflib
 import shlex
 from typing import Any
 
+from synatest.cassettes.fileformat import dump_yaml
 from synatest.cassettes.normalize import canonical
 from synatest.cassettes.store import Cassette, Interaction
-from synatest.cassettes.yaml_io import dump_yaml
 from synatest.seam import LMRequest
 
 MAX_DIFF_LINES = 40

@@ -16,7 +16,7 @@ Long and multi-line strings are written as literal blocks, vectors on one line.
 Identical requests (self-consistency sampling) replay their occurrences in the
 order they were recorded. Writes are atomic (temp file + ``os.replace``) and are
 refused when the secret scan finds anything. The last line seals the file (see
-:mod:`synatest.cassettes.seal`): a cassette cut short or changed after it was written
+:mod:`synatest.cassettes.fileformat`): a cassette cut short or changed after it was written
 fails to load. Format 1 (no seal) is still read.
 """
 
@@ -34,11 +34,10 @@ from typing import Any
 import yaml
 
 from synatest._atomic import atomic_write_text
-from synatest.cassettes import seal as sealing
+from synatest.cassettes import fileformat as sealing
 from synatest.cassettes import secrets
+from synatest.cassettes.fileformat import dump_yaml, load_yaml, read_cassette_text
 from synatest.cassettes.normalize import Scrubber, normalize, request_key
-from synatest.cassettes.seal import read_cassette_text
-from synatest.cassettes.yaml_io import dump_yaml, load_yaml
 from synatest.errors import CassetteError
 
 # dump_yaml/load_yaml are re-exported: older imports (and the CLI) take them from here.

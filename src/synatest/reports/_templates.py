@@ -24,10 +24,8 @@ def environment(autoescape: bool) -> Any:
     env.filters["cost"] = _rows.fmt_cost
     env.filters["compact"] = _rows.compact
     if not autoescape:
-        from synatest.reports import _markdown_text
-
-        env.filters["md"] = _markdown_text.escape
-        env.filters["code"] = _markdown_text.code
+        env.filters["md"] = _rows.escape
+        env.filters["code"] = _rows.code
     env.globals["ci"] = _rows.fmt_ci
     env.globals["suite_status"] = _rows.suite_status
     env.globals["status"] = _rows.status

@@ -9,7 +9,7 @@ from typing import Any
 from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport
 from synatest.reports import _rows, _templates
-from synatest.reports._markdown_text import code, escape, fence
+from synatest.reports._rows import code, escape, fence
 
 FILENAME = "report.md"
 __all__ = ["cell", "code", "escape", "fence", "render_markdown", "table", "write_markdown"]
