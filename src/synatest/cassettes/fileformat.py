@@ -73,7 +73,9 @@ def declared_format(text: str) -> int | None:
     return int(match[1]) if match else None
 
 
-def open_seal(text: str, *, where: object, sealed_from: int = 2, latest: int = 2) -> Unsealed:
+def open_seal(
+    text: str, *, where: object, sealed_from: int = 2, latest: int = 2, required: bool = False
+) -> Unsealed:
     """Check the seal of a cassette's text and return its body.
 
     Args:
@@ -82,6 +84,8 @@ def open_seal(text: str, *, where: object, sealed_from: int = 2, latest: int = 2
         sealed_from: the first format version that carries a seal (default 2).
         latest: the newest format this synatest knows (a newer one is reported as
             unsupported by the parser, not as unsealed).
+        required: the file must carry a seal whatever its first line says (HTTP
+            cassettes, whose first line is vcrpy's).
 
     Raises:
         CassetteError: the seal is missing from a file whose format has one, or
@@ -90,8 +94,8 @@ def open_seal(text: str, *, where: object, sealed_from: int = 2, latest: int = 2
     match = _SEAL_LINE.search(text)
     fmt = declared_format(text)
     if match is None:
-        if fmt is not None and sealed_from <= fmt <= latest:
-            raise CassetteError(missing_seal_message(where, fmt))
+        if required or (fmt is not None and sealed_from <= fmt <= latest):
+            raise CassetteError(missing_seal_message(where, fmt or latest))
         return Unsealed(text, sealed=False)
     body = text[: match.start()]
     if digest(body) != match[1]:

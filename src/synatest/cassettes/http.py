@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from synatest import seam
 from synatest._atomic import atomic_write_text
 from synatest.cassettes import secrets
+from synatest.cassettes.fileformat import open_seal, read_cassette_text, seal
 from synatest.cassettes.layer import CassetteLayer
 from synatest.cassettes.normalize import Scrubber, canonical, normalize
 from synatest.cassettes.store import FORMAT_VERSION, Cassette, recorded_with
@@ -198,20 +199,56 @@ def json_body_matcher(scrubbers: tuple[Scrubber, ...]) -> Any:
     return synatest_json_body
 
 
+# First line of the HTTP cassettes synatest writes: they end with a seal line, like
+# LM cassettes (files without it, written before seals, load unchecked).
+HTTP_HEADER = "# synatest-http-cassette: 2\n"
+
+
+def open_http_cassette(path: Path) -> str:
+    """The vcrpy YAML of an HTTP cassette, its seal checked.
+
+    Raises:
+        CassetteError: naming the file, when it is empty, not UTF-8, cut short or
+            changed after it was written.
+    """
+    text = read_cassette_text(path)
+    assert text is not None
+    if not text.strip():
+        raise CassetteError(
+            f"{path}: HTTP cassette is empty (cut short?); delete it and re-record with "
+            "--synalinks-record-mode=rewrite"
+        )
+    if text.startswith(HTTP_HEADER) or HTTP_HEADER.startswith(text):
+        return open_seal(text, where=path, required=True).body
+    return text
+
+
 class SynatestPersister:
-    """vcrpy persister: atomic writes, refused when the secret scan finds anything."""
+    """vcrpy persister: sealed atomic writes, refused when the secret scan finds anything."""
 
     @classmethod
     def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
-        from vcr.persisters.filesystem import FilesystemPersister
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
 
-        return FilesystemPersister.load_cassette(cassette_path, serializer)
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        text = open_http_cassette(path)
+        try:
+            return deserialize(text, serializer)
+        except Exception as error:
+            raise CassetteError(
+                f"{path}: not a readable HTTP cassette ({type(error).__name__}: {error}); "
+                "delete it and re-record with --synalinks-record-mode=rewrite"
+            ) from error
 
     @staticmethod
     def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
         from vcr.serialize import serialize
 
-        text = serialize(cassette_dict, serializer)
+        count = len(cassette_dict.get("requests") or ())
+        text = seal(HTTP_HEADER + serialize(cassette_dict, serializer), count)
         hits = secrets.scan(text)
         if hits:
             raise CassetteError(
