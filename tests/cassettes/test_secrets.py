@@ -25,6 +25,9 @@ SECRET = "s3cr3t/Value+with=odd&chars-0042"
         "ANTHROPIC_AUTH",
         "GITHUB_PAT",
         "DB_PASSWD",
+        "MYSVC_PASS",
+        "MYSVC_PWD",
+        "OPENAI_KEY",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
         "HF_TOKEN",
@@ -57,6 +60,10 @@ def test_credential_names_are_recognized(name: str) -> None:
         "openai-version",
         "KEYBOARD_LAYOUT",
         "monkey",
+        "PWD",
+        "OLDPWD",
+        "BYPASS_CACHE",
+        "PATH",
     ],
 )
 def test_ordinary_names_are_not_credentials(name: str) -> None:

@@ -35,6 +35,7 @@ SECRET_WORDS = frozenset(
         "secrets",
         "password",
         "passwd",
+        "pass",
         "pwd",
         "credential",
         "credentials",
@@ -44,9 +45,10 @@ SECRET_WORDS = frozenset(
         "cookie",
         "signature",
         "sig",
-        "session",
     }
 )
+# Whole names that look like credentials but are not: the shell's directories.
+NOT_SECRET_NAMES = frozenset({"pwd", "oldpwd"})
 # A last segment that makes the name about a credential, not the credential itself.
 NOT_SECRET_SUFFIXES = frozenset(
     {"id", "file", "path", "dir", "url", "uri", "sock", "name", "type", "prefix", "header"}
@@ -96,7 +98,7 @@ def secret_name(name: str) -> bool:
     ``GOOGLE_APPLICATION_CREDENTIALS_FILE``, ``SSH_AUTH_SOCK``, ``max_tokens`` do not.
     """
     words = name_words(name)
-    if not words or words[-1] in NOT_SECRET_SUFFIXES:
+    if not words or words[-1] in NOT_SECRET_SUFFIXES or name.lower() in NOT_SECRET_NAMES:
         return False
     if words[-1] == "tokens" or (len(words) > 1 and words[-2:] == ["max", "tokens"]):
         return False
