@@ -61,6 +61,10 @@ THIRD_PARTY_WARNINGS: tuple[str, ...] = (
     "ignore:.*Any type hint is inferred as AnyType:UserWarning",
     # pydantic, while Synalinks parses a litellm response (litellm's TypedDicts).
     "ignore:Item .* is using the `ReadOnly` qualifier:UserWarning",
+    # Synalinks' KnowledgeBase when DuckDB's fts/vss extensions cannot be installed,
+    # which is what a hermetic session does unless SYNATEST_DUCKDB_HOME holds them.
+    "ignore:Failed to install DuckDB extensions:UserWarning",
+    "ignore:DuckDB extension LOAD failed:UserWarning",
 )
 
 
