@@ -74,3 +74,22 @@ class DatasetError(ValueError):
 
 class ReportError(ValueError):
     """A report file that cannot be read (missing, not JSON, not a synatest report)."""
+
+
+def decode_error_message(
+    path: object, data: bytes, error: UnicodeDecodeError, *, fix: str = "save the file as UTF-8"
+) -> str:
+    """``PATH: not valid UTF-8 at byte N (line L, column C): ...`` for a failed decode.
+
+    Line and column count from 1 and are those of the text that did decode, so an
+    editor jumps straight to the bad bytes.
+    """
+    offset = error.start
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    bad = data[offset : min(error.end, offset + 8)]
+    encoding = "UTF-8" if error.encoding.replace("-", "").lower() == "utf8" else error.encoding
+    return (
+        f"{path}: not valid {encoding} at byte {offset} (line {line}, column {column}): "
+        f"{bad!r} ({error.reason}); {fix}"
+    )

@@ -81,8 +81,8 @@ class Option:
     def value(self, config: pytest.Config) -> Any:
         """The value in force: command line, then ini, then default."""
         cli = config.getoption(self.dest, default=None)
-        if cli is not None and cli is not False:
-            return cli
+        if cli is not None and not (self.flag and cli is False):
+            return cli  # (a typed value may be False: `--synalinks-...=false`)
         if self.ini:
             raw = config.getini(self.dest)
             if raw not in (None, "", []):
@@ -151,6 +151,15 @@ def _seed(raw: str) -> int:
     return seed
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {raw!r}")
+
+
 group(
     "session",
     [
@@ -178,6 +187,15 @@ group(
             "model of the `embedding_model` fixture",
             default=DEFAULT_EMBEDDING_MODEL,
             metavar="MODEL",
+        ),
+        Option(
+            "third-party-warnings",
+            "ignore the warnings Synalinks, litellm, pydantic, MLflow and datasets emit as "
+            "noise (at import or on every LM call), so `filterwarnings = error` keeps "
+            "working; false leaves every warning to your own filters",
+            default=True,
+            type=_bool,
+            metavar="BOOL",
         ),
     ],
 )

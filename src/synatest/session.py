@@ -7,8 +7,11 @@ Created in ``pytest_configure`` and kept in ``config.stash``; each hook in
 
 from __future__ import annotations
 
+import os
 import random
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,7 +104,10 @@ class SynatestSession:
             live=self.live,
             test_id=item.nodeid,
             allow_lm_errors=item.get_closest_marker(ALLOW_LM_ERRORS) is not None,
-            hints=[hint.format(nodeid=item.nodeid) for hint in self.unserved_hints],
+            hints=[
+                hint.format(nodeid=shlex.quote(runnable_nodeid(item)))
+                for hint in self.unserved_hints
+            ],
         )
         item.stash[ROUTER_KEY] = router
         self.test_router = router
@@ -135,3 +141,19 @@ class SynatestSession:
 
 def get_session(config: pytest.Config) -> SynatestSession:
     return config.stash[SESSION_KEY]
+
+
+def runnable_nodeid(item: pytest.Item) -> str:
+    """``item``'s node id as pytest accepts it from the directory it was run in.
+
+    Node ids are relative to the rootdir; run from a subdirectory, pytest does not
+    resolve them (``tests/test_x.py::t`` from ``tests/``). Commands a message
+    suggests use this form, so they work when pasted where pytest was run.
+    """
+    invocation = item.config.invocation_params.dir
+    file_part, sep, rest = item.nodeid.partition("::")
+    try:
+        relative = Path(os.path.relpath(item.path, invocation)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return item.nodeid
+    return f"{relative}{sep}{rest}" if relative != file_part else item.nodeid

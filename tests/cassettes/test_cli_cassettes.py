@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from synatest import cli
+from synatest.cassettes import fileformat as sealing
 from synatest.cassettes.store import Cassette, Interaction
 
 
@@ -38,6 +39,12 @@ def write(path: Path, *texts: str) -> None:
     cassette.save(environ={})
 
 
+def edit_as_format_1(path: Path, old: str, new: str) -> None:
+    """Edit a cassette by hand as if synatest had written it before seals (format 1)."""
+    text = sealing.strip_seal(path.read_text(encoding="utf-8")).replace(old, new)
+    path.write_text(text.replace("synatest_cassette: 2", "synatest_cassette: 1", 1), "utf-8")
+
+
 def test_stats_lists_recordings_models_tokens_and_cost(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -66,7 +73,7 @@ def test_check_reports_unreadable_cassettes_and_secrets(
     leaked = tmp_path / "leaked.yaml"
     write(leaked, "q2")
     monkeypatch.setenv("ACME_API_KEY", "acme-secret-value-123")
-    leaked.write_text(leaked.read_text().replace("q2", "acme-secret-value-123"))
+    edit_as_format_1(leaked, "q2", "acme-secret-value-123")
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "unreadable: " in out and "broken.yaml is not valid YAML" in out
@@ -128,9 +135,80 @@ def test_check_reports_stale_keys_and_rekey_fixes_them(
 ) -> None:
     path = tmp_path / "a.yaml"
     write(path, "q1")
-    path.write_text(path.read_text().replace("content: q1", "content: q1 edited"))
+    edit_as_format_1(path, "content: q1", "content: q1 edited")
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
     assert "stale key: " in capsys.readouterr().out
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--rekey"]) == 0
     assert "rekeyed " in capsys.readouterr().out
     assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0
+
+
+def test_check_reports_every_bad_file_and_keeps_going(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "a_good.yaml", "q1")
+    write(tmp_path / "b_cut.yaml", "q2", "q3")
+    cut = tmp_path / "b_cut.yaml"
+    cut.write_text(cut.read_text(encoding="utf-8")[:-120], encoding="utf-8")
+    (tmp_path / "c_binary.yaml").write_bytes(b"synatest_cassette: 2\n\xff\xfe")
+    (tmp_path / "d_vcr.http.yaml").write_bytes(b"interactions: []\n\xc3")
+    write(tmp_path / "e_good.yaml", "q4")
+    for action in ("check", "stats"):
+        assert cli.main(["cassettes", action, "--dir", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert f"unreadable: {tmp_path / 'b_cut.yaml'}: cassette is truncated or damaged" in out
+        assert (
+            f"unreadable: cassette {tmp_path / 'c_binary.yaml'}: not valid UTF-8 at byte 21" in out
+        )
+        assert (
+            f"unreadable: cassette {tmp_path / 'd_vcr.http.yaml'}: not valid UTF-8 at byte 17"
+            in out
+        )
+    assert "2 cassette(s), 2 recording(s): 3 problem(s)" in out or action == "stats"
+
+
+def test_check_fix_reseals_a_hand_edited_cassette(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.yaml"
+    write(path, "q1")
+    path.write_text(path.read_text("utf-8").replace("answer to q1", "a better answer"), "utf-8")
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 1
+    assert "does not match its seal" in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--fix"]) == 0
+    assert f"sealed {path}" in capsys.readouterr().out
+    assert (
+        Cassette.load(path)
+        .interactions[0]
+        .to_data()["response"]["choices"][0]["message"]["content"]
+        == "a better answer"
+    )
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0
+
+
+def test_check_fix_seals_format_1_cassettes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.yaml"
+    write(path, "q1")
+    edit_as_format_1(path, "q1", "q1")
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path)]) == 0
+    assert f"unsealed: {path} (format 1, written before seals)" in capsys.readouterr().out
+    assert cli.main(["cassettes", "check", "--dir", str(tmp_path), "--fix"]) == 0
+    assert Cassette.load(path).sealed
+
+
+def test_an_unreadable_directory_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    forbidden = "/proc/1/root"
+    try:
+        os.listdir(forbidden)
+    except OSError:
+        pass
+    else:
+        pytest.skip(f"{forbidden} is readable here")
+    assert cli.main(["cassettes", "stats", "--dir", forbidden]) == 2
+    assert capsys.readouterr().err == (
+        f"synatest cassettes stats: error: {forbidden}: Permission denied\n"
+    )

@@ -59,3 +59,22 @@ def test_http_layer_records_and_replays_offline(
             "test_h.py::test_http",
         ]
     )
+
+
+def test_a_cut_http_cassette_fails_naming_the_file(
+    project: pytest.Pytester, loopback: LoopbackLM
+) -> None:
+    project.makepyfile(test_h=TEST.replace("QUESTION", "France"))
+    flags = ("-p", "no:cacheprovider", "--synalinks-cassette-layer=http")
+    project.runpytest(*flags, "--synalinks-record-mode=once").assert_outcomes(passed=1)
+    path = project.path / "cassettes/test_h/test_http.http.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# synatest-http-cassette: 2\n")
+    assert text.splitlines()[-1].startswith("# synatest-seal: sha256=")
+    # Cut just before the second recording: valid YAML, one exchange fewer.
+    second = text.index("- request:", text.index("- request:") + 1)
+    path.write_text(text[:second], encoding="utf-8")
+    result = project.runpytest(*flags)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*CassetteError: {path}: cassette is truncated or damaged*"])
+    assert "CassetteMiss" not in result.stdout.str()

@@ -267,3 +267,29 @@ def test_not_a_saved_hf_dataset(tmp_path: Path, models: Any) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(DatasetError, match="not a Hugging Face dataset saved with save_to_disk"):
         load_dataset(tmp_path / "dir", x=models.Question)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json", "csv"])
+def test_a_file_that_is_not_utf8_names_file_and_byte(
+    tmp_path: Path, models: Any, suffix: str
+) -> None:
+    path = tmp_path / f"qa.{suffix}"
+    if suffix == "jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS)
+    elif suffix == "json":
+        text = json.dumps(ROWS, ensure_ascii=False, indent=1)
+    else:
+        text = "id,question,answer\n" + "".join(
+            f"{r['id']},{r['question']},{r['answer']}\n" for r in ROWS
+        )
+    data = text.replace("Paris", "Par\u00efs").encode("utf-8")
+    offset = data.index("\u00ef".encode()) + 1  # a lone continuation byte
+    data = data[: offset - 1] + data[offset:]
+    path.write_bytes(data)
+    line = data.count(b"\n", 0, offset - 1) + 1
+    with pytest.raises(DatasetError) as info:
+        load_dataset(path, x=models.Question, y=models.Answer)
+    assert str(info.value).startswith(
+        f"{path}: not valid UTF-8 at byte {offset - 1} (line {line}, column "
+    )
+    assert "pass load_dataset(..., encoding=...)" in str(info.value)

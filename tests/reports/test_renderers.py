@@ -151,7 +151,9 @@ def test_load_report_schema_mismatch(tmp_path: Path) -> None:
 def test_load_report_binary(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ReportError, match="not a text file"):
+    with pytest.raises(
+        ReportError, match=r"report.json: not valid UTF-8 at byte 0 \(line 1, column 1\)"
+    ):
         load_report(path)
 
 

@@ -4,7 +4,9 @@ For full-stack fidelity: litellm really runs (provider adapters, HTTP client,
 response parsing) and vcrpy records or replays the HTTP exchanges. The preset:
 
 - auth headers (``authorization``, ``api-key``, ``x-api-key``, ...), auth query
-  keys and response cookies are dropped before anything is stored;
+  keys and response cookies are dropped before anything is stored, and so is every
+  header, query parameter and top-level JSON body key whose name looks like a
+  credential (:func:`synatest.cassettes.secrets.secret_name`);
 - compressed response bodies are decoded (readable, diffable files);
 - JSON request bodies match canonically (sorted keys, the same normalization and
   scrubbers as the LM layer) and a mismatch explains itself with a diff;
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -27,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from synatest import seam
 from synatest._atomic import atomic_write_text
 from synatest.cassettes import secrets
+from synatest.cassettes.fileformat import open_seal, read_cassette_text, seal
 from synatest.cassettes.layer import CassetteLayer
 from synatest.cassettes.normalize import Scrubber, canonical, normalize
 from synatest.cassettes.store import FORMAT_VERSION, Cassette, recorded_with
@@ -74,15 +78,61 @@ def canonical_body(body: Any, scrubbers: tuple[Scrubber, ...] = ()) -> str:
     return canonical(data)
 
 
+def _secret_query_key(name: str) -> bool:
+    return name.lower() in AUTH_QUERY_KEYS or secrets.secret_name(name)
+
+
 def _query(uri: str) -> str:
-    pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query) if k.lower() not in AUTH_QUERY_KEYS]
+    pairs = [(k, v) for k, v in parse_qsl(urlsplit(uri).query) if not _secret_query_key(k)]
     return urlencode(sorted(pairs))
+
+
+def drop_secret_names(request: Any) -> Any:
+    """A vcrpy request without credential-named headers, query keys and JSON body keys."""
+    for name in list(request.headers):
+        if name.lower() in AUTH_HEADERS or secrets.secret_name(name):
+            del request.headers[name]
+    parts = urlsplit(request.uri)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _secret_query_key(k)]
+    if len(kept) != len(pairs):
+        request.uri = parts._replace(query=urlencode(kept)).geturl()
+    body = request.body
+    if body:
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            return request
+        if isinstance(data, dict) and any(secrets.secret_name(k) for k in data):
+            clean = {k: v for k, v in data.items() if not secrets.secret_name(k)}
+            request.body = json.dumps(clean).encode("utf-8")
+    return request
+
+
+def _status(response: dict[str, Any]) -> int:
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else status
+    return int(code) if isinstance(code, int) else 200
+
+
+def error_filter(record_errors: bool) -> Any:
+    """vcrpy's ``before_record_response``: like the LM layer, an error response
+    (status >= 400: rate limits, provider errors) is kept only with ``record_errors``."""
+
+    def keep(response: dict[str, Any]) -> dict[str, Any] | None:
+        if not record_errors and _status(response) >= 400:
+            return None  # vcrpy records nothing for this request
+        return _drop_response_headers(response)
+
+    return keep
 
 
 def _drop_response_headers(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers") or {}
     response["headers"] = {
-        k: v for k, v in headers.items() if k.lower() not in DROPPED_RESPONSE_HEADERS
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in DROPPED_RESPONSE_HEADERS and not secrets.secret_name(k)
     }
     return response
 
@@ -149,20 +199,56 @@ def json_body_matcher(scrubbers: tuple[Scrubber, ...]) -> Any:
     return synatest_json_body
 
 
+# First line of the HTTP cassettes synatest writes: they end with a seal line, like
+# LM cassettes (files without it, written before seals, load unchecked).
+HTTP_HEADER = "# synatest-http-cassette: 2\n"
+
+
+def open_http_cassette(path: Path) -> str:
+    """The vcrpy YAML of an HTTP cassette, its seal checked.
+
+    Raises:
+        CassetteError: naming the file, when it is empty, not UTF-8, cut short or
+            changed after it was written.
+    """
+    text = read_cassette_text(path)
+    assert text is not None
+    if not text.strip():
+        raise CassetteError(
+            f"{path}: HTTP cassette is empty (cut short?); delete it and re-record with "
+            "--synalinks-record-mode=rewrite"
+        )
+    if text.startswith(HTTP_HEADER) or HTTP_HEADER.startswith(text):
+        return open_seal(text, where=path, required=True).body
+    return text
+
+
 class SynatestPersister:
-    """vcrpy persister: atomic writes, refused when the secret scan finds anything."""
+    """vcrpy persister: sealed atomic writes, refused when the secret scan finds anything."""
 
     @classmethod
     def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
-        from vcr.persisters.filesystem import FilesystemPersister
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
 
-        return FilesystemPersister.load_cassette(cassette_path, serializer)
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        text = open_http_cassette(path)
+        try:
+            return deserialize(text, serializer)
+        except Exception as error:
+            raise CassetteError(
+                f"{path}: not a readable HTTP cassette ({type(error).__name__}: {error}); "
+                "delete it and re-record with --synalinks-record-mode=rewrite"
+            ) from error
 
     @staticmethod
     def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
         from vcr.serialize import serialize
 
-        text = serialize(cassette_dict, serializer)
+        count = len(cassette_dict.get("requests") or ())
+        text = seal(HTTP_HEADER + serialize(cassette_dict, serializer), count)
         hits = secrets.scan(text)
         if hits:
             raise CassetteError(
@@ -200,6 +286,7 @@ class HttpCassetteLayer(CassetteLayer):
         scrubbers: tuple[Scrubber, ...] = (),
         explicit: bool = False,
         allow_repeats: bool = False,
+        record_errors: bool = False,
     ) -> None:
         super().__init__(
             Cassette(path, scrubbers=scrubbers),
@@ -207,6 +294,7 @@ class HttpCassetteLayer(CassetteLayer):
             router=router,
             test_id=test_id,
             explicit=explicit,
+            record_errors=record_errors,
         )
         self.mode = mode
         self.path = path
@@ -222,7 +310,8 @@ class HttpCassetteLayer(CassetteLayer):
             filter_headers=AUTH_HEADERS,
             filter_query_parameters=AUTH_QUERY_KEYS,
             decode_compressed_response=True,
-            before_record_response=_drop_response_headers,
+            before_record_request=drop_secret_names,
+            before_record_response=error_filter(record_errors),
         )
         self.vcr_cassette = cls.load(
             path=str(path),
@@ -262,9 +351,10 @@ class HttpCassetteLayer(CassetteLayer):
                 "no HTTP recording matches this LM call (recording is off).\n"
                 f"  test: {self.test_id}\n  cassette: {self.path} (record mode: {self.mode})\n"
                 f"  request: {request.describe()}\n  vcrpy: {miss}\n"
-                "Re-record this test (needs the real model and its key):\n"
-                f"  pytest --synalinks-cassette-layer=http --synalinks-record-mode=rewrite "
-                f"{self.test_id}"
+                f"{'Re-record' if self.existed else 'Record'} this test (needs the real model "
+                "and its key):\n"
+                f"  pytest --synalinks-cassette-layer=http --synalinks-record-mode="
+                f"{'rewrite' if self.existed else 'once'} {shlex.quote(self.test_id or '')}"
             ) from None
         if self.vcr_cassette.play_count > played:
             request.source = "cassette"  # vcrpy answered, not the provider

@@ -6,8 +6,9 @@ import difflib
 import shlex
 from typing import Any
 
+from synatest.cassettes.fileformat import dump_yaml
 from synatest.cassettes.normalize import canonical
-from synatest.cassettes.store import Cassette, Interaction, dump_yaml
+from synatest.cassettes.store import Cassette, Interaction
 from synatest.seam import LMRequest
 
 MAX_DIFF_LINES = 40
@@ -68,6 +69,8 @@ def request_diff(recorded: dict[str, Any], actual: dict[str, Any], label: str) -
 
 
 def record_command(nodeid: str | None, mode: str = "rewrite") -> str:
+    """The pytest command recording ``nodeid`` (give it as run from the current
+    directory, see :func:`synatest.session.runnable_nodeid`)."""
     target = f" {shlex.quote(nodeid)}" if nodeid else ""
     return f"pytest --synalinks-record-mode={mode}{target}"
 
@@ -121,6 +124,10 @@ def miss_message(
                 "    " + line
                 for line in request_diff(interaction.request, normalized, f"recording #{number}")
             )
+    if not cassette.loaded_from_disk:
+        lines.append("Record this test once (needs the real model and its key):")
+        lines.append(f"  {record_command(test_id, 'once')}")
+        return "\n".join(lines)
     lines.append("Re-record this test (needs the real model and its key):")
     lines.append(f"  {record_command(test_id, 'rewrite')}")
     lines.append(

@@ -2,7 +2,8 @@
 
 Only an allowlist of fields takes part (model, messages, tools, tool_choice,
 response_format, sampling parameters; for embeddings: model, input, dimensions,
-encoding_format). Secrets, timeouts, headers, ``api_base`` (unless asked for),
+encoding_format); other kinds (decision-model calls) keep every field but those whose
+name looks like a credential. Secrets, timeouts, headers, ``api_base`` (unless asked for),
 ``cache_control`` markers and generated tool-call ids never do. User scrubbers then
 replace volatile text (timestamps, uuids, temp paths) in every string value.
 
@@ -19,6 +20,8 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from synatest.cassettes.secrets import secret_name
 
 COMPLETION_FIELDS: tuple[str, ...] = (
     "model",
@@ -245,6 +248,8 @@ def normalize(
                 continue
         elif name in EXCLUDED_FIELDS and not (match_api_base and name in ("api_base",)):
             continue
+        elif allow is None and secret_name(name):
+            continue  # aws_secret_access_key=, vertex_credentials=, azure_ad_token=...
         if name == "stream" and not value:
             continue  # stream=False and no stream are the same request
         out[name] = jsonable(value)

@@ -23,6 +23,8 @@ _RESPONSE_TYPES = {
     "EmbeddingResponse": "litellm.types.utils",
     "ModelResponseStream": "litellm.types.utils",
     "TextCompletionResponse": "litellm.types.utils",
+    # What a DecisionModel's `litellm.asystemone` returns.
+    "DecisionsResponse": "litellm.types.decisions",
 }
 
 
@@ -65,6 +67,7 @@ def build_response(type_name: str, data: dict[str, Any], cost: float | None) -> 
     """The litellm response object recorded as ``data``."""
     cls = _response_class(type_name)
     response = cls(**data)
+    # pydantic private attribute: set after construction, for every response type.
     hidden = getattr(response, "_hidden_params", None)
     if isinstance(hidden, dict):
         hidden["response_cost"] = cost

@@ -2,7 +2,7 @@
 
 File format (YAML, loaded with the safe loader)::
 
-    synatest_cassette: 1            # format version
+    synatest_cassette: 2            # format version
     recorded_with: {synatest: ..., synalinks: ..., litellm: ..., python: ...}
     interactions:
     - kind: completion              # completion | embedding | decision
@@ -10,11 +10,14 @@ File format (YAML, loaded with the safe loader)::
       response_type: ModelResponse
       response: {...}               # or `stream: [chunks]`, or `error: {...}`
       cost: 0.00012
+    # synatest-seal: sha256=... interactions=1
 
 Long and multi-line strings are written as literal blocks, vectors on one line.
 Identical requests (self-consistency sampling) replay their occurrences in the
 order they were recorded. Writes are atomic (temp file + ``os.replace``) and are
-refused when the secret scan finds anything.
+refused when the secret scan finds anything. The last line seals the file (see
+:mod:`synatest.cassettes.fileformat`): a cassette cut short or changed after it was written
+fails to load. Format 1 (no seal) is still read.
 """
 
 from __future__ import annotations
@@ -31,11 +34,29 @@ from typing import Any
 import yaml
 
 from synatest._atomic import atomic_write_text
+from synatest.cassettes import fileformat as sealing
 from synatest.cassettes import secrets
+from synatest.cassettes.fileformat import dump_yaml, load_yaml, read_cassette_text
 from synatest.cassettes.normalize import Scrubber, normalize, request_key
 from synatest.errors import CassetteError
 
-FORMAT_VERSION = 1
+# dump_yaml/load_yaml are re-exported: older imports (and the CLI) take them from here.
+__all__ = [
+    "FORMAT_VERSION",
+    "READABLE_FORMATS",
+    "Cassette",
+    "Interaction",
+    "dump_yaml",
+    "iter_cassettes",
+    "load_yaml",
+    "read_cassette_text",
+    "recorded_with",
+    "reseal",
+]
+
+FORMAT_VERSION = 2
+# Formats this synatest reads: 1 is format 2 without the seal line.
+READABLE_FORMATS = (1, 2)
 # Files at least this big are indexed lazily (see ``Cassette.load``).
 LAZY_MIN_BYTES = 1_000_000
 # An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n".
@@ -45,46 +66,6 @@ _REPLY_START = re.compile(r"^  (?:response_type|response|stream|error):", re.MUL
 _ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n")
 HEADER_KEY = "synatest_cassette"
 KINDS = ("completion", "embedding", "decision")
-
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    """Safe dumper: literal blocks for long or multi-line text, flow style for vectors."""
-
-
-def _represent_str(dumper: Any, value: str) -> Any:
-    if "\n" in value or len(value) > 80:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-def _represent_list(dumper: Any, value: list[Any]) -> Any:
-    flow = bool(value) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
-    )
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(list, _represent_list)
-
-
-def dump_yaml(data: Any) -> str:
-    text: str = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=1_000_000_000,
-        default_flow_style=False,
-    )
-    return text
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)
 
 
 def _version(name: str) -> str:
@@ -118,19 +99,40 @@ class Interaction:
     used: bool = False
     # Set for recordings of read-only extra cassettes.
     source: Path | None = None
-    # Lazily loaded: the YAML text of this item, parsed on first use (big files).
+    # Lazily loaded: the YAML text of this item, parsed on first use (big files),
+    # and where it is ("FILE: interaction #N" starting at file line ``line``) for
+    # error messages.
     chunk: str | None = field(default=None, repr=False)
     reply_loaded: bool = field(default=True, repr=False)
+    origin: str = field(default="", repr=False)
+    line: int = field(default=0, repr=False)
+
+    def _load_chunk(self, offset: int = 0) -> Any:
+        """Parse the chunk from character ``offset`` on; errors give the file's line."""
+        assert self.chunk is not None
+        try:
+            return load_yaml(self.chunk[offset:])
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            at = ""
+            if mark is not None and self.line:
+                at = f" at line {self.line + self.chunk.count(chr(10), 0, offset) + mark.line}"
+            problem = getattr(error, "problem", None) or error
+            raise CassetteError(
+                f"{self.origin or 'cassette'} is not valid YAML{at} ({problem}); fix it and "
+                "re-seal it (`synatest cassettes check --fix`), or delete the cassette and "
+                "re-record with --synalinks-record-mode=rewrite"
+            ) from error
 
     def materialize(self) -> Interaction:
         """Parse a lazily loaded recording (no-op otherwise)."""
         if self.chunk is None:
             return self
-        chunk, self.chunk = self.chunk, None
-        items = load_yaml(chunk)
+        items = self._load_chunk()
+        self.chunk = None
         parsed = Interaction.from_data(
             items[0] if isinstance(items, list) and items else items,
-            where=str(self.source or "cassette"),
+            where=self.origin or str(self.source or "cassette"),
         )
         self.kind, self.request = parsed.kind, parsed.request
         self.response_type, self.response = parsed.response_type, parsed.response
@@ -149,7 +151,7 @@ class Interaction:
         match = _REPLY_START.search(self.chunk)
         if match is None:
             return self.materialize()
-        data = load_yaml(self.chunk[match.start() :])
+        data = self._load_chunk(match.start())
         if not isinstance(data, dict):
             return self.materialize()
         outcomes = [name for name in ("response", "stream", "error") if data.get(name) is not None]
@@ -241,6 +243,9 @@ class Cassette:
     header: dict[str, Any] = field(default_factory=dict)
     loaded_from_disk: bool = False
     dirty: bool = False
+    # The format the file declared, and whether its seal was checked (format >= 2).
+    format: int = FORMAT_VERSION
+    sealed: bool = False
     # Recordings (of a fully parsed file) whose stored `key:` is missing or outdated.
     stale_keys: list[int] = field(default_factory=list)
     # key -> indexes into ``interactions``, and how many of them were replayed.
@@ -258,6 +263,7 @@ class Cassette:
         allow_repeats: bool = False,
         missing_ok: bool = True,
         lazy: bool = True,
+        verify_seal: bool = True,
     ) -> Cassette:
         """Load a cassette file (an empty cassette when it does not exist and ``missing_ok``).
 
@@ -266,6 +272,13 @@ class Cassette:
         replayed: PyYAML builds ~1 MB/s, too slow for a 20,000-recording cassette.
         ``lazy=False`` parses everything (and recomputes every key from the request,
         so hand-edited requests and newly added scrubbers take effect).
+        ``verify_seal=False`` skips the seal check (for re-sealing a file edited on
+        purpose); the file must still parse.
+
+        Raises:
+            CassetteError: naming the file, when it cannot be read, is not UTF-8 (with
+                the byte offset), is truncated or changed after it was written (seal),
+                or is not a valid cassette.
         """
         cassette = cls(
             Path(path),
@@ -273,16 +286,28 @@ class Cassette:
             match_api_base=match_api_base,
             allow_repeats=allow_repeats,
         )
-        try:
-            text = cassette.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            if missing_ok:
-                return cassette
-            raise CassetteError(f"cassette {cassette.path} does not exist") from None
-        except OSError as error:
-            raise CassetteError(f"cannot read cassette {cassette.path}: {error}") from error
-        if not (lazy and len(text) >= LAZY_MIN_BYTES and cassette._index_lazily(text)):
-            cassette._parse(text)
+        text = read_cassette_text(cassette.path, missing_ok=missing_ok)
+        if text is None:
+            return cassette
+        if verify_seal:
+            opened = sealing.open_seal(
+                text, where=cassette.path, sealed_from=2, latest=FORMAT_VERSION
+            )
+        else:
+            opened = sealing.Unsealed(sealing.strip_seal(text), sealed=False)
+        cassette.sealed = opened.sealed
+        body = opened.body
+        if not (lazy and len(body) >= LAZY_MIN_BYTES and cassette._index_lazily(body)):
+            cassette._parse(body)
+        if verify_seal and not opened.sealed and cassette.format >= 2:
+            # The first line did not show the format (written by hand, or cut short).
+            raise CassetteError(sealing.missing_seal_message(cassette.path, cassette.format))
+        if opened.interactions is not None and opened.interactions != len(cassette):
+            raise CassetteError(
+                f"{cassette.path}: its seal counts {opened.interactions} interaction(s) but "
+                f"the file holds {len(cassette)}; re-record it with "
+                "--synalinks-record-mode=rewrite"
+            )
         cassette.loaded_from_disk = True
         return cassette
 
@@ -292,22 +317,35 @@ class Cassette:
         if not starts:
             return False
         header_text = text[: starts[0]]
-        header = load_yaml(header_text)
-        if not isinstance(header, dict) or header.get(HEADER_KEY) != FORMAT_VERSION:
+        try:
+            header = load_yaml(header_text)
+        except yaml.YAMLError:
+            return False  # the full parse explains what is wrong
+        if not isinstance(header, dict) or header.get(HEADER_KEY) not in READABLE_FORMATS:
             return False
         entries = []
+        line = header_text.count("\n") + 1
         for number, start in enumerate(starts):
             end = starts[number + 1] if number + 1 < len(starts) else len(text)
             match = _ITEM_HEAD.match(text, start)
             if match is None or match.end() > end:
                 return False  # a hand-written item without its key: parse everything
-            entries.append((match[1], bytes.fromhex(match[2]), text[start:end]))
+            chunk = text[start:end]
+            entries.append((match[1], bytes.fromhex(match[2]), chunk, number, line))
+            line += chunk.count("\n")
         self.header = {k: v for k, v in header.items() if k != "interactions"}
-        for kind, key, chunk in entries:
+        self.format = int(header[HEADER_KEY])
+        for kind, key, chunk, number, line in entries:
             if kind not in KINDS:
                 return False
             interaction = Interaction(
-                kind=kind, request={}, key=key, chunk=chunk, reply_loaded=False
+                kind=kind,
+                request={},
+                key=key,
+                chunk=chunk,
+                reply_loaded=False,
+                origin=f"{self.path}: interaction #{number} (line {line})",
+                line=line,
             )
             position = len(self.interactions)
             self.interactions.append(interaction)
@@ -333,12 +371,13 @@ class Cassette:
                 "delete it and re-record with --synalinks-record-mode=rewrite"
             )
         fmt = data.get(HEADER_KEY)
-        if fmt != FORMAT_VERSION:
+        if fmt not in READABLE_FORMATS:
             raise CassetteError(
                 f"{where}: cassette format {fmt!r} is not supported by this synatest "
-                f"(it reads format {FORMAT_VERSION}); re-record with "
+                f"(it reads formats {', '.join(map(str, READABLE_FORMATS))}); re-record with "
                 "--synalinks-record-mode=rewrite or upgrade synatest"
             )
+        self.format = int(fmt)
         items = data.get("interactions")
         if items is None:
             items = []
@@ -414,13 +453,14 @@ class Cassette:
 
     # -- saving ----------------------------------------------------------------
     def to_text(self, interactions: Iterable[Interaction] | None = None) -> str:
+        """The sealed file text of ``interactions`` (default: this file's own)."""
         items = self.own if interactions is None else list(interactions)
         data = {
             HEADER_KEY: FORMAT_VERSION,
             "recorded_with": recorded_with(),
             "interactions": [i.to_data() for i in items],
         }
-        return dump_yaml(data)
+        return sealing.seal(dump_yaml(data), len(items))
 
     def save(
         self,
@@ -442,7 +482,40 @@ class Cassette:
             )
         atomic_write_text(self.path, text)
         self.dirty = False
+        self.sealed, self.format = True, FORMAT_VERSION
         return self.path
+
+
+def reseal(path: Path, *, environ: dict[str, str] | None = None) -> bool:
+    """Seal a cassette whose text is valid but unsealed or edited: False if already sealed.
+
+    The text is kept byte for byte (hand edits, comments, the original
+    ``recorded_with``), its format line set to the current format; it must parse as a
+    cassette and pass the secret scan.
+    """
+    text = read_cassette_text(path)
+    assert text is not None
+    try:
+        if sealing.open_seal(text, where=path, sealed_from=2, latest=FORMAT_VERSION).sealed:
+            return False
+    except CassetteError:
+        pass  # a broken or missing seal: what re-sealing is for
+    body = sealing.strip_seal(text)
+    declared = sealing.declared_format(body)
+    if declared in READABLE_FORMATS and declared != FORMAT_VERSION:
+        body = body.replace(f"{HEADER_KEY}: {declared}", f"{HEADER_KEY}: {FORMAT_VERSION}", 1)
+    cassette = Cassette(path)
+    cassette._parse(body)
+    sealed = sealing.seal(body, len(cassette))
+    hits = secrets.scan(sealed, environ)
+    if hits:
+        raise CassetteError(
+            f"refusing to seal cassette {path}: it contains "
+            + "; ".join(str(hit) for hit in hits)
+            + ". Remove the secret from the file first."
+        )
+    atomic_write_text(path, sealed)
+    return True
 
 
 def iter_cassettes(root: Path) -> Iterator[Path]:

@@ -1,8 +1,11 @@
 """``synatest cassettes check|prune|stats``: keep a cassette directory healthy.
 
-- ``check``: every cassette parses and holds no secret; with ``--run``, the test
-  suite is replayed once (no live calls) to list orphan cassettes (no test used
-  them) and unused recordings. Exit code 1 on any problem.
+- ``check``: every cassette is whole (its seal matches), parses and holds no
+  secret; every bad file is reported and the others still checked. ``--fix``
+  re-seals cassettes edited by hand (or written before seals, format 1) once they
+  parse, and rewrites stale lookup keys. With ``--run``, the test suite is
+  replayed once (no live calls) to list orphan cassettes (no test used them) and
+  unused recordings. Exit code 1 on any problem.
 - ``prune``: with ``--run``, delete orphan cassettes and drop unused recordings
   (``--dry-run`` to only list them).
 - ``stats``: recordings, kinds, models, tokens and cost per cassette.
@@ -52,34 +55,74 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                 action="store_true",
                 help="rewrite cassettes whose stored lookup keys are stale",
             )
+            action.add_argument(
+                "--fix",
+                action="store_true",
+                help="re-seal cassettes edited by hand or written before seals (they must "
+                "still parse and hold no secret), and rewrite stale lookup keys",
+            )
         if name == "prune":
             action.add_argument("--dry-run", action="store_true", help="list what would be removed")
         action.set_defaults(handler=handler)
 
 
-def _load_all(root: Path, rekey: bool = False) -> tuple[dict[Path, Any], list[str]]:
+def _load_all(
+    root: Path, rekey: bool = False, fix: bool = False
+) -> tuple[dict[Path, Any], list[str]]:
+    """Every cassette under ``root`` that loads, and one problem line per bad file.
+
+    A file that cannot be read, decoded, or parsed, or whose seal fails, is reported
+    and skipped: the other files are still checked.
+    """
+    import yaml
+
     from synatest.cassettes import secrets
-    from synatest.cassettes.store import Cassette, iter_cassettes, load_yaml
+    from synatest.cassettes.store import (
+        Cassette,
+        iter_cassettes,
+        load_yaml,
+        read_cassette_text,
+        reseal,
+    )
     from synatest.errors import CassetteError
 
     loaded: dict[Path, Any] = {}
     problems: list[str] = []
     for path in iter_cassettes(root):
-        if path.name.endswith(".http.yaml"):  # vcrpy's format: parse and scan only
-            text = path.read_text(encoding="utf-8")
-            try:
-                load_yaml(text)
-            except Exception as error:
-                problems.append(f"unreadable: {path}: {error}")
-            problems += [f"secret: {path}: {hit}" for hit in secrets.scan(text)]
+        try:
+            text = read_cassette_text(path)
+        except CassetteError as error:
+            problems.append(f"unreadable: {error}")
             continue
+        assert text is not None
+        problems += [f"secret: {path}: {hit}" for hit in secrets.scan(text)]
+        if path.name.endswith(".http.yaml"):  # vcrpy's format: seal, parse and scan only
+            from synatest.cassettes.http import open_http_cassette
+
+            try:
+                load_yaml(open_http_cassette(path))
+            except CassetteError as error:
+                problems.append(f"unreadable: {error}")
+            except yaml.YAMLError as error:
+                problems.append(f"unreadable: {path}: not valid YAML ({error})")
+            continue
+        if fix:
+            try:
+                if reseal(path):
+                    print(f"sealed {path}")
+            except CassetteError as error:
+                problems.append(f"unreadable: {error}")
+                continue
         try:
             loaded[path] = Cassette.load(path, missing_ok=False, lazy=False)
         except CassetteError as error:
             problems.append(f"unreadable: {error}")
             continue
-        for hit in secrets.scan(path.read_text(encoding="utf-8")):
-            problems.append(f"secret: {path}: {hit}")
+        if not loaded[path].sealed:
+            print(
+                f"unsealed: {path} (format {loaded[path].format}, written before seals): "
+                "`synatest cassettes check --fix` seals it"
+            )
         if loaded[path].stale_keys and not rekey:
             numbers = ", ".join(f"#{n}" for n in loaded[path].stale_keys[:10])
             problems.append(
@@ -148,7 +191,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"synatest cassettes check: no cassette directory {root}", file=sys.stderr)
         return 2
-    loaded, problems = _load_all(root, rekey=args.rekey)
+    loaded, problems = _load_all(root, rekey=args.rekey or args.fix, fix=args.fix)
     if args.run is not None:
         orphans, unused = _usage_problems(loaded, replay_usage(args.run))
         problems += [f"orphan: {p} (no test replayed it)" for p in orphans]

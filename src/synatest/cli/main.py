@@ -44,7 +44,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0 if args.command is None else 2
-    return int(handler(args) or 0)
+    try:
+        return int(handler(args) or 0)
+    except OSError as error:
+        # A path the user gave cannot be read or written (missing, forbidden, a
+        # file where a directory is needed...): one line, not a traceback.
+        print(f"synatest {_command_line(args)}: error: {describe_os_error(error)}", file=sys.stderr)
+        return 2
+
+
+def describe_os_error(error: OSError) -> str:
+    """``cannot write /proc/x/report.json: No such file or directory`` (errno text)."""
+    reason = error.strerror or str(error)
+    if error.filename is None:
+        return reason
+    target = f"{error.filename}" + (f" -> {error.filename2}" if error.filename2 else "")
+    return f"{target}: {reason}"
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    action = getattr(args, "action", None) or getattr(args, "report_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from synatest.datasets.dataset import Dataset, Example
-from synatest.errors import DatasetError
+from synatest.errors import DatasetError, decode_error_message
 
 FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "hf")
 _EXTENSIONS = {
@@ -40,6 +40,29 @@ def _format_of(path: Path, fmt: str | None) -> str:
             f"pass format= one of {', '.join(FORMATS)}"
         )
     return found
+
+
+def _named_decode_errors(
+    rows: Iterator[tuple[str, Any]], path: Path, encoding: str
+) -> Iterator[tuple[str, Any]]:
+    """``rows``, with a decoding error turned into a DatasetError naming file and byte."""
+    try:
+        yield from rows
+    except UnicodeDecodeError as streamed:
+        # The reader decodes in chunks: decode the whole file for the byte offset.
+        data = path.read_bytes()
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise DatasetError(
+                decode_error_message(
+                    path,
+                    data,
+                    error,
+                    fix=f"save it as {encoding}, or pass load_dataset(..., encoding=...)",
+                )
+            ) from None
+        raise DatasetError(f"{path}: cannot decode as {encoding}: {streamed}") from None
 
 
 def _rows_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
@@ -248,6 +271,8 @@ def load_dataset(
         rows = _rows_parquet(source)
     else:
         rows = _rows_hf(source, split)
+    if fmt in ("jsonl", "json", "csv", "tsv"):
+        rows = _named_decode_errors(rows, source, encoding)
     examples: list[Example] = []
     where_of: dict[str, str] = {}
     hashed: dict[str, int] = {}

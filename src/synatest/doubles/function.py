@@ -19,14 +19,19 @@ class FunctionLM(Double):
 
     Args:
         fn: the reply function.
-        kinds: request kinds it answers (default: completions only; use
-            ``("embedding",)`` with ``fn`` returning one vector per input text).
+        kinds: request kinds it answers (default: completions and decision-model
+            calls; use ``("embedding",)`` with ``fn`` returning one vector per input
+            text).
         strict: check structured replies against the requested schema (default
             True; raises :class:`~synatest.SchemaMismatch`).
     """
 
     def __init__(
-        self, fn: ReplyFn, *, kinds: tuple[str, ...] = ("completion",), strict: bool = True
+        self,
+        fn: ReplyFn,
+        *,
+        kinds: tuple[str, ...] = ("completion", "decision"),
+        strict: bool = True,
     ) -> None:
         self.fn = fn
         self.kinds = kinds

@@ -10,10 +10,13 @@ any concurrency.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from synatest import _env
 from synatest.doubles.base import Double
 from synatest.doubles.replies import ToolCall, to_response
 from synatest.doubles.strict import check_reply
@@ -22,6 +25,30 @@ from synatest.seam import CallNext, LMRequest
 # Hypothesis tries the simplest value first; drawing a few and keeping the last
 # gives more telling replies (non-empty strings, several list items).
 _DRAWS = 3
+
+
+@contextlib.contextmanager
+def _hypothesis_storage(directory: str) -> Iterator[None]:
+    """Point Hypothesis' storage (``.hypothesis``) at ``directory`` for one draw.
+
+    With ``database=None`` a draw saves no examples, but Hypothesis still caches
+    its unicode tables in its storage directory, ``./.hypothesis`` unless told
+    otherwise: the user's working directory. Their own choice (the
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` variable, ``set_hypothesis_home_dir``) is put
+    back afterwards.
+    """
+    from hypothesis import configuration
+
+    name = "__hypothesis_home_directory"  # a module global: not name-mangled
+    if not hasattr(configuration, name):  # pragma: no cover - another Hypothesis
+        yield
+        return
+    previous = getattr(configuration, name)
+    configuration.set_hypothesis_home_dir(directory)
+    try:
+        yield
+    finally:
+        setattr(configuration, name, previous)
 
 
 def draw(strategy: Any, seed: int) -> Any:
@@ -45,7 +72,8 @@ def draw(strategy: Any, seed: int) -> Any:
     def collect(value: Any) -> None:
         drawn.append(value)
 
-    collect()
+    with _hypothesis_storage(_env.hypothesis_home()):
+        collect()
     if not drawn:  # pragma: no cover - a strategy with no values at all
         raise ValueError("the schema admits no value to generate")
     return drawn[-1]
@@ -70,7 +98,7 @@ class SchemaLM(Double):
         seed: seeds generation (default 0). Same seed, same request -> same reply.
         text: the reply to requests with neither schema nor tools (default: a short
             fixed sentence, so the output is readable).
-        kinds: request kinds served (default completions).
+        kinds: request kinds served (default completions and decision-model calls).
 
     ``schema_lm.calls`` lists ``(request, reply)`` pairs.
     """
@@ -80,7 +108,7 @@ class SchemaLM(Double):
         seed: int = 0,
         *,
         text: str = "SchemaLM reply.",
-        kinds: tuple[str, ...] = ("completion",),
+        kinds: tuple[str, ...] = ("completion", "decision"),
     ) -> None:
         self.seed = seed
         self.text = text

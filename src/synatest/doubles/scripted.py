@@ -236,8 +236,9 @@ class ScriptedLM(Double):
         passthrough: pass requests with no reply on to the next layer (another
             double, a cassette) instead of raising :class:`~synatest.ScriptExhausted`.
             Default False.
-        kinds: request kinds served. Default ``("completion",)`` (embedding calls go
-            on to e.g. :class:`~synatest.HashEmbeddings`).
+        kinds: request kinds served. Default ``("completion", "decision")``: LM and
+            decision-model calls (embedding calls go on to e.g.
+            :class:`~synatest.HashEmbeddings`).
 
     A reply is a dict, a DataModel, a str, ``synatest.tool_call(name, **args)``, a
     list of tool calls, an exception instance (raised as the provider's error: note
@@ -251,7 +252,7 @@ class ScriptedLM(Double):
         strict: bool = True,
         allow_unused: bool = False,
         passthrough: bool = False,
-        kinds: tuple[str, ...] = ("completion",),
+        kinds: tuple[str, ...] = ("completion", "decision"),
     ) -> None:
         self.strict = strict
         self.allow_unused = allow_unused

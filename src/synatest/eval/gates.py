@@ -121,7 +121,7 @@ class MaxErrorRateGate:
         rate = suite.errors / suite.n
         if rate > self.max_rate + EPSILON:
             errored = [e.id for e in suite.examples if e.error is not None]
-            first = next((e.error for e in suite.examples if e.error), "")
+            first = next((e.error.splitlines()[0] for e in suite.examples if e.error), "")
             return (
                 f"{suite.errors}/{suite.n} examples errored ({rate:.1%} > the allowed "
                 f"{self.max_rate:.1%}, --synalinks-max-error-rate): {_ids(errored)}; "

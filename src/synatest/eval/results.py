@@ -58,7 +58,8 @@ class RunResult(BaseModel):
     index: int = 0  # 0-based
     reward: float | None = None  # None when the run errored
     passed: bool | None = None
-    error: str | None = None
+    error: str | None = None  # "Type: the whole message"
+    traceback: str | None = None  # where it was raised (test-runner frames left out)
     prediction: Any = None
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
@@ -85,7 +86,8 @@ class ExampleResult(BaseModel):
     prediction: Any = None
     reward: float | None = None  # None when the example errored
     passed: bool | None = None  # reward >= the per-example pass mark
-    error: str | None = None  # "Type: message" of an LM failure or exception
+    error: str | None = None  # "Type: message" of an LM failure or exception (every line)
+    traceback: str | None = None  # where it was raised (test-runner frames left out)
     duration_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     runs: list[RunResult] = Field(default_factory=list)

@@ -7,8 +7,10 @@ imported only to resolve rewards, in ``--synalinks-eval`` runs.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
+import traceback
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -139,8 +141,29 @@ def to_json(value: Any) -> Any:
 
 
 def _describe_error(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    """``Type: the whole message`` (every line: CassetteMiss diffs, LMCallFailed causes)."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# Frames of the test runner itself: not where an example failed.
+_RUNNER_DIRS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+
+
+def _format_traceback(error: BaseException) -> str:
+    """The traceback of an example's error, chained causes included, runner frames left out."""
+    summary = traceback.TracebackException.from_exception(error)
+    seen: set[int] = set()
+    pending: list[traceback.TracebackException | None] = [summary]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        kept = [f for f in current.stack if not any(d in f.filename for d in _RUNNER_DIRS)]
+        current.stack = traceback.StackSummary.from_list(kept)
+        pending += [current.__cause__, current.__context__]
+    return "".join(summary.format())
 
 
 def _synalinks_version() -> str | None:
@@ -354,6 +377,7 @@ class EvalSession:
         run_results = []
         for run in runs:
             reward, error = self._score(spec, item, run)
+            trace = _format_traceback(run.error) if run.error is not None else None
             calls = [TranscriptCall.model_validate(call) for call in run.calls]
             usage = Usage()
             for call in calls:
@@ -364,6 +388,7 @@ class EvalSession:
                     reward=reward,
                     passed=None if reward is None else reward >= spec.pass_at - 1e-9,
                     error=error,
+                    traceback=trace,
                     prediction=to_json(run.value),
                     usage=usage,
                     duration_s=run.duration_s,
@@ -377,6 +402,8 @@ class EvalSession:
             self.models |= run.models
         rewards = [r.reward for r in run_results if r.reward is not None]
         reward = sum(rewards) / len(rewards) if rewards else None
+        # The example errored when no run produced a reward: its error is the first run's.
+        failed = None if rewards else next((r for r in run_results if r.error), None)
         passed = _passes(spec, run_results, reward)
         keep = options.value(self.config, "transcripts")
         if keep == "none" or (keep == "failed" and passed):
@@ -395,7 +422,8 @@ class EvalSession:
             prediction=run_results[0].prediction if run_results else None,
             reward=reward,
             passed=passed,
-            error=None if rewards else next((r.error for r in run_results if r.error), None),
+            error=failed.error if failed else None,
+            traceback=failed.traceback if failed else None,
             duration_s=sum(r.duration_s for r in run_results),
             usage=usage,
             runs=run_results,

@@ -40,6 +40,33 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 _EARLY_ENV: list[_env.HermeticEnv] = []
 
+# Warnings the libraries under a Synalinks program emit as noise, ignored unless
+# `--synalinks-third-party-warnings=false`. Each is tied to the library's module or
+# to a message only that library writes, so the same kind of warning from the user's
+# own code still reaches their filters. Categories are builtins: resolving any other
+# would import the library at plugin load.
+THIRD_PARTY_WARNINGS: tuple[str, ...] = (
+    # Synalinks, on every failed LM attempt before retrying (synatest reports the
+    # error itself: LMCallFailed, or the test's lm_errors).
+    "ignore:Error occured while trying to call:UserWarning",
+    "ignore:All retries failed for:UserWarning",
+    # Import-time and per-call deprecations inside the libraries.
+    "ignore::DeprecationWarning:litellm.*",
+    "ignore::DeprecationWarning:pydantic.*",
+    "ignore::DeprecationWarning:mlflow.*",
+    "ignore::DeprecationWarning:datasets.*",
+    "ignore::DeprecationWarning:synalinks.*",
+    "ignore::UserWarning:mlflow.*",
+    # MLflow about its own type hints, at import.
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    # pydantic, while Synalinks parses a litellm response (litellm's TypedDicts).
+    "ignore:Item .* is using the `ReadOnly` qualifier:UserWarning",
+    # Synalinks' KnowledgeBase when DuckDB's fts/vss extensions cannot be installed,
+    # which is what a hermetic session does unless SYNATEST_DUCKDB_HOME holds them.
+    "ignore:Failed to install DuckDB extensions:UserWarning",
+    "ignore:DuckDB extension LOAD failed:UserWarning",
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser, "session")
@@ -55,6 +82,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS.values():
         config.addinivalue_line("markers", line)
+    if options.value(config, "third-party-warnings"):
+        # Appended: they take precedence over the ini's own lines (a `-W` flag still
+        # wins); `--synalinks-third-party-warnings=false` gives the ini full control.
+        for line in THIRD_PARTY_WARNINGS:
+            config.addinivalue_line("filterwarnings", line)
     env = _EARLY_ENV.pop() if _EARLY_ENV else _env.enter()
     session = SynatestSession(config, env)
     config.stash[SESSION_KEY] = session

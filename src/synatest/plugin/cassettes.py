@@ -22,7 +22,7 @@ import pytest
 
 from synatest import options
 from synatest.options import Option
-from synatest.session import ROUTER_KEY, get_session
+from synatest.session import ROUTER_KEY, get_session, runnable_nodeid
 
 if TYPE_CHECKING:
     from synatest.cassettes.layer import CassetteLayer
@@ -229,10 +229,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             http_path(settings.path),
             settings.mode,
             router=router,
-            test_id=item.nodeid,
+            test_id=runnable_nodeid(item),
             scrubbers=tuple(scrubbers),
             explicit=settings.explicit,
             allow_repeats=settings.allow_repeats,
+            record_errors=settings.record_errors,
         )
     else:
         load = {
@@ -254,7 +255,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             cassette,
             settings.mode,
             router=router,
-            test_id=item.nodeid,
+            test_id=runnable_nodeid(item),
             record_errors=settings.record_errors,
             explicit=settings.explicit,
             extras=extras,

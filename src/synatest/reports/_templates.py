@@ -23,6 +23,9 @@ def environment(autoescape: bool) -> Any:
     env.filters["f"] = _rows.fmt_float
     env.filters["cost"] = _rows.fmt_cost
     env.filters["compact"] = _rows.compact
+    if not autoescape:
+        env.filters["md"] = _rows.escape
+        env.filters["code"] = _rows.code
     env.globals["ci"] = _rows.fmt_ci
     env.globals["suite_status"] = _rows.suite_status
     env.globals["status"] = _rows.status

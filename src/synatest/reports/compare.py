@@ -386,7 +386,7 @@ def _flip_rows(flips: list[FlippedExample]) -> list[list[Any]]:
 
 
 def render_markdown(comparison: Comparison) -> str:
-    from synatest.reports.markdown import table
+    from synatest.reports.markdown import code, table
 
     c = comparison
     suites_table = table(
@@ -456,7 +456,7 @@ def render_markdown(comparison: Comparison) -> str:
             if items:
                 flips.append(
                     {
-                        "title": f"{title} in `{s.name}`: {len(items)}"
+                        "title": f"{title} in {code(s.name)}: {len(items)}"
                         + (f", first {MAX_LISTED} shown" if len(items) > MAX_LISTED else ""),
                         "table": table(
                             ["Example", "Status", "Reward", c.a.label, c.b.label, "Expected"],

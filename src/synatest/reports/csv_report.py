@@ -4,12 +4,20 @@ Fields of ``inputs``, ``expected`` and ``prediction`` that are JSON objects beco
 their own columns (``inputs.question``, ``expected.answer``, ...; nested values are
 JSON text), so ``df["prediction.answer"] == df["expected.answer"]`` just works.
 Suites with different fields share one file: a column a suite lacks is empty.
+
+Text that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, as a prediction such as
+``=HYPERLINK("https://...")`` may) is written with a leading ``'``, the usual
+defence against CSV injection; plain numbers (``-3``, ``+1.5e3``) are kept as they are.
+Control characters other than tab, newline and carriage return (NUL, ESC, ...) are
+removed. ``report.json`` and ``examples.jsonl`` keep every value exactly as produced.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +45,22 @@ BASE_COLUMNS = [
     "cost",
 ]
 SPREAD = ("inputs", "expected", "prediction")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` without control characters, and with a leading ``'`` when it is text a
+    spreadsheet would run as a formula."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _flatten(row: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +72,7 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any]:
                 flat[f"{part}.{key}"] = None if item is None else compact(item)
         elif value is not None:
             flat[part] = compact(value)
-    return flat
+    return {key: spreadsheet_safe(value) for key, value in flat.items()}
 
 
 def write_csv(report: RunReport, path: str | os.PathLike[str]) -> Path:

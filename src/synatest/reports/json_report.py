@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from synatest._atomic import atomic_write_text
-from synatest.errors import ReportError
+from synatest.errors import ReportError, decode_error_message
 from synatest.eval.results import SCHEMA_VERSION, RunReport
 from synatest.reports._rows import to_json
 
@@ -48,9 +48,15 @@ def load_report(path: str | os.PathLike[str]) -> RunReport:
     """
     target = resolve_report_path(path)
     try:
-        data: Any = json.loads(target.read_text(encoding="utf-8"))
+        raw = target.read_bytes()
+    except OSError as error:
+        raise ReportError(f"cannot read report {target}: {error.strerror or error}") from None
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
-        raise ReportError(f"{target}: not a text file ({error.reason})") from None
+        raise ReportError(
+            decode_error_message(target, raw, error) + " (is it a report.json?)"
+        ) from None
     except json.JSONDecodeError as error:
         raise ReportError(
             f"{target}: not valid JSON (line {error.lineno}, column {error.colno}: "

@@ -9,20 +9,23 @@ from typing import Any
 from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport
 from synatest.reports import _rows, _templates
+from synatest.reports._rows import code, escape, fence
 
 FILENAME = "report.md"
+__all__ = ["cell", "code", "escape", "fence", "render_markdown", "table", "write_markdown"]
+
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 # GitHub caps a step summary at 1 MiB: list at most this many examples per suite.
 MAX_EXAMPLES_PER_SUITE = 20
 
 
 def cell(value: Any, limit: int = 120) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped, shortened."""
+    """Text safe inside a Markdown table cell: one line, shortened, shown as typed."""
     text = _rows.compact(value) if value is not None else ""
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+    return escape(text)
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -93,7 +96,9 @@ def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_S
                 for s in report.suites
             ],
         )
-    notes = [f"`{s.name}`: {note}" for s in report.suites for note in s.notes]
+    notes = [
+        f"{_rows.code(s.name)}: {_rows.escape(note)}" for s in report.suites for note in s.notes
+    ]
     gate_rows = [
         [s.name, g.name, "PASS" if g.passed else "FAIL", g.message or ""]
         for s in report.suites

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from synatest import _env
 from synatest.errors import LMCallFailed, SynatestError
 from synatest.seam.provider import ORIGINALS, SEAMS
 from synatest.seam.request import Kind, LMRequest
@@ -135,7 +136,7 @@ def patch_synalinks_module(module: ModuleType) -> None:
     if hasattr(module, "retry_if_not_exception_type"):
         if module.retry_if_not_exception_type is not _no_retry_for_harness:
             _patch_attr(module, "retry_if_not_exception_type", _no_retry_for_harness)
-    for cls_name in ("LanguageModel", "EmbeddingModel"):
+    for cls_name in ("LanguageModel", "EmbeddingModel", "DecisionModel"):
         cls = getattr(module, cls_name, None)
         if cls is None or cls.__module__ != module.__name__:
             continue
@@ -154,6 +155,7 @@ def unpatch_synalinks() -> None:
 
 _HOOKS: dict[str, Callable[[ModuleType], None]] = {
     "litellm": install_litellm,
+    "duckdb": _env.patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
     **{name: patch_synalinks_module for name in _LM_MODULES},
 }
 
@@ -214,3 +216,4 @@ def deactivate() -> None:
         sys.meta_path.remove(_FINDER)
     uninstall_litellm()
     unpatch_synalinks()
+    _env.unpatch_duckdb()

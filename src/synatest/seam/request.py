@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -75,6 +76,12 @@ class LMRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        if self.kind == "decision":
+            # A DecisionModel sends a chat as its `state` (other states have none).
+            state = self.kwargs.get("state")
+            if isinstance(state, list) and all(isinstance(m, dict) and "role" in m for m in state):
+                return list(state)
+            return []
         return list(self.kwargs.get("messages") or [])
 
     @property
@@ -84,7 +91,13 @@ class LMRequest:
 
     @property
     def schema(self) -> dict[str, Any] | None:
-        """The requested JSON schema of a structured-output call, else None."""
+        """The requested JSON schema of a structured-output call, else None.
+
+        For a decision-model call: the schema of a plain reply to its questions
+        (see :func:`questions_schema`).
+        """
+        if self.kind == "decision":
+            return questions_schema(self.kwargs.get("questions"))
         rf = self.response_format
         if not rf:
             return None
@@ -145,6 +158,9 @@ class LMRequest:
         """All message texts (or embedding inputs) joined: what ``contains=`` searches."""
         if self.kind == "embedding":
             return "\n".join(self.input)
+        if self.kind == "decision" and not self.messages:
+            state = self.kwargs.get("state")
+            return state if isinstance(state, str) else json.dumps(state, default=str)
         return "\n".join(_text_of(m.get("content")) for m in self.messages if isinstance(m, dict))
 
     def describe(self) -> str:
@@ -154,6 +170,14 @@ class LMRequest:
             bits.append(f"embedding of {len(self.input)} text(s)")
             first = self.input[0] if self.input else ""
             bits.append(f"first input: {shorten(first)!r}")
+            return ", ".join(bits)
+        if self.kind == "decision":
+            questions = self.kwargs.get("questions") or {}
+            bits.append(f"questions={list(questions)}")
+            if self.messages:
+                bits.append(f"last user message: {shorten(self.last_user_message)!r}")
+            else:
+                bits.append(f"state: {shorten(self.text)!r}")
             return ", ".join(bits)
         title = self.schema_title
         bits.append(f"schema={title!r}" if title else "schema=None")
@@ -191,3 +215,71 @@ def unserved_message(request: LMRequest, hints: Sequence[str] = ()) -> str:
     lines.extend(f"  - {hint}" for hint in hints)
     lines.append("  - or allow real calls for this run: pytest --synalinks-live")
     return "\n".join(lines)
+
+
+# --- decision-model calls: their questions as a JSON schema ------------------------
+#
+# A ``DecisionModel`` does not send an output schema: it sends ``questions``, one per
+# field of the program's output DataModel (``{"is_refund": {"type": "noul", ...},
+# "team": {"type": "choice", "criteria": {"billing": None, ...}}, ...}``). Doubles
+# answer them with the plain value of each field, so the questions are seen as the
+# JSON schema of that reply: ``noul`` (yes/no) -> ``boolean``; ``choice`` -> ``enum``
+# of its options; ``score`` -> ``enum`` of its levels, the numbers of a numeric scale
+# (``synalinks.Rating`` -> 1..5), otherwise the level index (0 = lowest).
+
+TITLE = "DecisionQuestions"
+
+
+def _number(text: Any) -> float | int | None:
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return text
+    try:
+        value = float(str(text))
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def score_levels(question: dict[str, Any]) -> list[Any]:
+    """The values a score question is answered with (see the module docstring)."""
+    criteria = list(question.get("criteria") or [])
+    numbers = [_number(level) for level in criteria]
+    if criteria and all(n is not None for n in numbers):
+        return numbers
+    return list(range(len(criteria)))
+
+
+def question_schema(question: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of the plain answer to one question."""
+    kind = question.get("type")
+    schema: dict[str, Any]
+    if kind == "noul":
+        schema = {"type": "boolean"}
+    elif kind == "choice":
+        schema = {"enum": [str(option) for option in (question.get("criteria") or {})]}
+    elif kind == "score":
+        schema = {"enum": score_levels(question)}
+    else:
+        schema = {}  # a kind this synatest does not know (e.g. "box"): anything
+    instructions = question.get("instructions")
+    if isinstance(instructions, str):
+        schema["description"] = instructions
+    return schema
+
+
+def questions_schema(questions: Any) -> dict[str, Any] | None:
+    """The JSON schema of a whole reply to ``questions`` (None when there are none)."""
+    if not isinstance(questions, dict) or not questions:
+        return None
+    properties = {
+        str(key): question_schema(q if isinstance(q, dict) else {}) for key, q in questions.items()
+    }
+    return {
+        "title": TITLE,
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }

@@ -255,18 +255,20 @@ def _short_json(value: Any) -> str:
 
 
 def render_markdown(report: TrainReport) -> str:
+    from synatest.reports.markdown import code, escape, fence
+
     before, after = report.before.suites[0], report.after.suites[0]
     verdict = "PASSED" if report.passed else "FAILED"
     lines = [
-        f"# synatest train: `{report.suite}` — gate {verdict}",
+        f"# synatest train: {code(report.suite)} — gate {verdict}",
         "",
         f"Stopped: {report.stop_reason} (best epoch {report.best_epoch} of "
-        f"{report.epochs_run}); optimizer `{report.optimizer}`, seed {report.seed}, "
+        f"{report.epochs_run}); optimizer {code(report.optimizer)}, seed {report.seed}, "
         f"threshold {report.threshold}.",
         f"Split: {report.split_sizes['train']} train / "
         f"{report.split_sizes['validation']} validation / {report.split_sizes['test']} test. "
         f"LM calls: {report.usage.calls}, cost: ${report.usage.cost:.4f}.",
-        f"Trained program: `{report.program_path}`",
+        f"Trained program: {code(str(report.program_path))}",
         "",
         "## Test split, before and after",
         "",
@@ -300,9 +302,10 @@ def render_markdown(report: TrainReport) -> str:
         lines.append("None.")
     for flip in report.flipped:
         lines.append(
-            f"- **{flip.id}** {flip.direction}: {_short_json(flip.inputs)} — expected "
-            f"{_short_json(flip.expected)}; before {_short_json(flip.before)} "
-            f"({_fmt(flip.reward_before)}), after {_short_json(flip.after)} "
+            f"- **{escape(flip.id)}** {flip.direction}: {escape(_short_json(flip.inputs))} — "
+            f"expected {escape(_short_json(flip.expected))}; before "
+            f"{escape(_short_json(flip.before))} "
+            f"({_fmt(flip.reward_before)}), after {escape(_short_json(flip.after))} "
             f"({_fmt(flip.reward_after)})"
         )
     lines += ["", "## Trained variables", ""]
@@ -312,7 +315,8 @@ def render_markdown(report: TrainReport) -> str:
         old = json.dumps(change.before, indent=2, sort_keys=True, default=str).splitlines()
         new = json.dumps(change.after, indent=2, sort_keys=True, default=str).splitlines()
         diff = difflib.unified_diff(old, new, "before", "after", lineterm="")
-        lines += [f"### `{change.variable}` — {change.field}", "", "```diff", *diff, "```", ""]
+        heading = f"### {code(change.variable)} — {escape(str(change.field))}"
+        lines += [heading, "", *fence(list(diff), "diff"), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

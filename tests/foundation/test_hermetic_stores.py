@@ -1,0 +1,82 @@
+"""Stores libraries keep under $HOME or the working directory stay in the session temp dir:
+DuckDB's extensions (Synalinks' KnowledgeBase) and SchemaLM's Hypothesis storage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from synatest import _env
+
+
+def test_knowledge_base_and_schema_lm_leave_home_and_cwd_untouched(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in (
+        "SYNALINKS_HOME",
+        "MPLCONFIGDIR",
+        "HF_DATASETS_CACHE",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "HYPOTHESIS_STORAGE_DIRECTORY",
+        _env.MARKER,
+        "SYNATEST_DUCKDB_HOME",
+        "SYNATEST_HYPOTHESIS_HOME",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        """
+        import os
+        import warnings
+
+        import pytest
+        import synalinks
+        import synatest
+
+
+        class Doc(synalinks.DataModel):
+            title: str = synalinks.Field(description="The title")
+            body: str = synalinks.Field(description="The text")
+
+
+        def test_knowledge_base(tmp_path):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # offline: `INSTALL fts` fails, it warns
+                uri = f"duckdb://{tmp_path / 'kb.db'}"
+                kb = synalinks.KnowledgeBase(uri=uri, data_models=[Doc])
+            assert kb is not None
+            duckdb_home = os.environ["SYNATEST_DUCKDB_HOME"]
+            assert duckdb_home.startswith(os.environ["SYNATEST_SESSION_TMP"])
+            import duckdb
+
+            settings = duckdb.connect().execute(
+                "SELECT current_setting('home_directory'), "
+                "current_setting('autoinstall_known_extensions'), "
+                "current_setting('custom_extension_repository')"
+            ).fetchone()
+            assert settings == (duckdb_home, False, os.path.join(duckdb_home, "repository"))
+            print("SESSION_TMP=" + os.environ["SYNATEST_SESSION_TMP"])
+
+
+        @pytest.mark.synalinks_lm(synatest.SchemaLM(seed=5))
+        async def test_schema_lm_text(language_model):
+            inputs = synalinks.Input(data_model=Doc)
+            generator = synalinks.Generator(data_model=Doc, language_model=language_model)
+            program = synalinks.Program(inputs=inputs, outputs=await generator(inputs))
+            result = await program(Doc(title="ünïcødé", body="text"))
+            assert isinstance(result.get("body"), str)
+        """
+    )
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert sorted(p.name for p in home.iterdir()) == []
+    assert not (pytester.path / ".hypothesis").exists()
+    found = re.search(r"SESSION_TMP=(\S+)", result.stdout.str())
+    assert found is not None
+    assert not Path(found.group(1)).exists(), "the session temp dir is removed at the end"
