@@ -255,7 +255,10 @@ class DevTools:
         attached = self.send("Target.attachToTarget", targetId=target["targetId"], flatten=True)
         self.session = str(attached["sessionId"])
         deadline = time.monotonic() + 30
-        while self.evaluate("document.readyState") != "complete":
+        # A new target reports about:blank as loaded before the navigation commits:
+        # wait for the page itself (its URL) to be loaded.
+        ready = f"location.href === {url!r} && document.readyState === 'complete'"
+        while self.evaluate(ready) is not True:
             assert time.monotonic() < deadline, "the page did not load"
             time.sleep(0.05)
 

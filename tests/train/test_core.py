@@ -283,3 +283,20 @@ async def test_mismatched_dataset_and_missing_embedding_model(
         await train_program(
             program, x, y, reward=REWARD, config=config(tmp_path, optimizer="omega")
         )
+
+
+async def test_repeat_scores_every_split_over_k_runs(
+    tmp_path: Path, build_program: Callable[..., Any], dataset: Any, simulated_lm: Any
+) -> None:
+    x, y = dataset
+    program = await build_program()
+    settings = config(tmp_path, repeat=3, until_pass=False, epochs=1)
+    result = await train_program(program, x, y, reward=REWARD, config=settings)
+    for suite in (result.before, result.after, result.validation_before):
+        assert suite.repeat == 3
+        assert all([run.index for run in e.runs] == [0, 1, 2] for e in suite.examples)
+        assert set(suite.pass_at_k) == {"1", "2", "3"}
+    # Each test-split example was scored 3 times after training.
+    assert result.usage.calls == result.history[-1].calls + 3 * len(result.split.test)
+    with pytest.raises(TrainingError, match="repeat must be at least 1, got 0"):
+        config(tmp_path, repeat=0).validate()

@@ -117,10 +117,14 @@ class CassetteLayer:
     async def serve(self, request: LMRequest, call_next: Callable[[LMRequest], Any]) -> Any:
         """Answer from the cassette, record, or pass on / miss."""
         normalized = self.cassette.normalize(request.kind, request.kwargs)
-        interaction = self.cassette.play(request.kind, normalized)
+        # While recording, a run with no recording of its own is recorded, not shared.
+        interaction = self.cassette.play(
+            request.kind, normalized, request.repeat, share=not self.records
+        )
         if interaction is not None:
             self.replayed.append(interaction)
             request.source = "cassette"
+            request.recorded_repeat = interaction.repeat
             return replay(interaction)
         if self.records:
             return await self.record(request, normalized)
@@ -144,13 +148,16 @@ class CassetteLayer:
                 self._keep(
                     Interaction(
                         kind=request.kind, request=kwargs, error=serialize.dump_error(error)
-                    )
+                    ),
+                    request,
                 )
             raise
         cost = serialize.response_cost(response)
         if request.stream and hasattr(response, "__aiter__"):
             chunks = await serialize.drain_stream(response)
-            self._keep(Interaction(kind=request.kind, request=kwargs, stream=chunks, cost=cost))
+            self._keep(
+                Interaction(kind=request.kind, request=kwargs, stream=chunks, cost=cost), request
+            )
             return serialize.ReplayedStream(chunks, cost)
         self._keep(
             Interaction(
@@ -159,11 +166,13 @@ class CassetteLayer:
                 response_type=serialize.response_type_name(response),
                 response=serialize.dump_response(response),
                 cost=cost,
-            )
+            ),
+            request,
         )
         return response
 
-    def _keep(self, interaction: Interaction) -> None:
+    def _keep(self, interaction: Interaction, request: LMRequest) -> None:
+        interaction.repeat = request.repeat  # each run of a repeated example apart
         self.recorded.append(self.cassette.record(interaction))
 
     # -- end of test ---------------------------------------------------------------

@@ -59,11 +59,12 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 # Files at least this big are indexed lazily (see ``Cassette.load``).
 LAZY_MIN_BYTES = 1_000_000
-# An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n".
+# An item of the `interactions:` list, as our dumper writes it: "- kind: K\n  key: HEX\n",
+# then "  repeat: N\n" for a recording of run N > 0 of a repeated example.
 _ITEM_START = re.compile(r"^- kind: ", re.MULTILINE)
 # The reply part of an item: its first top-level key after the request.
 _REPLY_START = re.compile(r"^  (?:response_type|response|stream|error):", re.MULTILINE)
-_ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n")
+_ITEM_HEAD = re.compile(r"- kind: ([a-z]+)\n  key: ([0-9a-f]{32})\n(?:  repeat: ([0-9]+)\n)?")
 HEADER_KEY = "synatest_cassette"
 KINDS = ("completion", "embedding", "decision")
 
@@ -97,6 +98,8 @@ class Interaction:
     cost: float | None = None
     key: bytes = b""
     used: bool = False
+    # The run of a repeated eval example that made the call (0: not repeated, or run 1).
+    repeat: int = 0
     # Set for recordings of read-only extra cassettes.
     source: Path | None = None
     # Lazily loaded: the YAML text of this item, parsed on first use (big files),
@@ -137,6 +140,7 @@ class Interaction:
         self.kind, self.request = parsed.kind, parsed.request
         self.response_type, self.response = parsed.response_type, parsed.response
         self.stream, self.error, self.cost = parsed.stream, parsed.error, parsed.cost
+        self.repeat = parsed.repeat
         self.reply_loaded = True
         return self
 
@@ -172,7 +176,10 @@ class Interaction:
 
     def to_data(self) -> dict[str, Any]:
         self.materialize()
-        data: dict[str, Any] = {"kind": self.kind, "key": self.key.hex(), "request": self.request}
+        data: dict[str, Any] = {"kind": self.kind, "key": self.key.hex()}
+        if self.repeat:
+            data["repeat"] = self.repeat
+        data["request"] = self.request
         if self.error is not None:
             data["error"] = self.error
         elif self.stream is not None:
@@ -200,6 +207,9 @@ class Interaction:
                 f"{where}: needs exactly one of `response`, `stream`, `error` "
                 f"(found {outcomes or 'none'})"
             )
+        repeat = data.get("repeat", 0)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
+            raise CassetteError(f"{where}: `repeat` must be a whole number >= 0, got {repeat!r}")
         cost = data.get("cost")
         if cost is not None and not isinstance(cost, (int, float)):
             raise CassetteError(f"{where}: `cost` must be a number, got {cost!r}")
@@ -220,7 +230,13 @@ class Interaction:
             stream=stream,
             error=data.get("error"),
             cost=None if cost is None else float(cost),
+            repeat=repeat,
         )
+
+
+def _slot(key: bytes, repeat: int) -> bytes:
+    """Where a recording is indexed: its request key, plus the run index for runs > 0."""
+    return key if not repeat else key + b"#%d" % repeat
 
 
 @dataclass
@@ -250,6 +266,8 @@ class Cassette:
     stale_keys: list[int] = field(default_factory=list)
     # key -> indexes into ``interactions``, and how many of them were replayed.
     _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
+    # Request keys with a recording of some run > 0 (recorded with repeats).
+    _repeated: set[bytes] = field(default_factory=set, repr=False)
     _cursor: dict[bytes, int] = field(default_factory=dict, repr=False)
 
     # -- loading ----------------------------------------------------------------
@@ -331,25 +349,26 @@ class Cassette:
             if match is None or match.end() > end:
                 return False  # a hand-written item without its key: parse everything
             chunk = text[start:end]
-            entries.append((match[1], bytes.fromhex(match[2]), chunk, number, line))
+            entries.append(
+                (match[1], bytes.fromhex(match[2]), int(match[3] or 0), chunk, number, line)
+            )
             line += chunk.count("\n")
         self.header = {k: v for k, v in header.items() if k != "interactions"}
         self.format = int(header[HEADER_KEY])
-        for kind, key, chunk, number, line in entries:
+        for kind, key, repeat, chunk, number, line in entries:
             if kind not in KINDS:
                 return False
             interaction = Interaction(
                 kind=kind,
                 request={},
                 key=key,
+                repeat=repeat,
                 chunk=chunk,
                 reply_loaded=False,
                 origin=f"{self.path}: interaction #{number} (line {line})",
                 line=line,
             )
-            position = len(self.interactions)
-            self.interactions.append(interaction)
-            self._index.setdefault(key, []).append(position)
+            self._append(interaction)
         return True
 
     def materialize_all(self) -> None:
@@ -400,9 +419,14 @@ class Cassette:
             # Idempotent for requests we wrote; applies new scrubbers to old files.
             interaction.request = self.normalize(interaction.kind, interaction.request)
         interaction.key = request_key(interaction.kind, interaction.request)
+        return self._append(interaction)
+
+    def _append(self, interaction: Interaction) -> int:
         position = len(self.interactions)
         self.interactions.append(interaction)
-        self._index.setdefault(interaction.key, []).append(position)
+        self._index.setdefault(_slot(interaction.key, interaction.repeat), []).append(position)
+        if interaction.repeat:
+            self._repeated.add(interaction.key)
         return position
 
     def extend(self, other: Cassette) -> None:
@@ -412,18 +436,28 @@ class Cassette:
             copy.source = copy.source or other.path
             self.add(copy)
 
-    def play(self, kind: str, normalized: dict[str, Any]) -> Interaction | None:
-        """The next unplayed recording of this request, or None (O(1))."""
+    def play(
+        self, kind: str, normalized: dict[str, Any], repeat: int = 0, *, share: bool = True
+    ) -> Interaction | None:
+        """The next unplayed recording of this request in run ``repeat``, or None (O(1)).
+
+        With ``share`` (replaying, not recording), a request recorded without repeats (no
+        recording of any run > 0) replays its recordings in every run; check
+        ``interaction.repeat`` to tell.
+        """
         key = request_key(kind, normalized)
-        positions = self._index.get(key)
+        slot = _slot(key, repeat)
+        positions = self._index.get(slot)
+        if not positions and repeat and share and key not in self._repeated:
+            positions = self._index.get(key)
         if not positions:
             return None
-        cursor = self._cursor.get(key, 0)
+        cursor = self._cursor.get(slot, 0)
         if cursor >= len(positions):
             if not self.allow_repeats:
                 return None
             cursor = len(positions) - 1
-        self._cursor[key] = cursor + 1
+        self._cursor[slot] = cursor + 1
         interaction = self.interactions[positions[cursor]].materialize_reply()
         interaction.used = True
         return interaction
@@ -435,7 +469,8 @@ class Cassette:
         """Add a new recording (already played: it answered the call that made it)."""
         interaction.request = self.normalize(interaction.kind, interaction.request)
         self.add(interaction)
-        self._cursor[interaction.key] = self._cursor.get(interaction.key, 0) + 1
+        slot = _slot(interaction.key, interaction.repeat)
+        self._cursor[slot] = self._cursor.get(slot, 0) + 1
         interaction.used = True
         self.dirty = True
         return interaction

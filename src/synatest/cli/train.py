@@ -90,6 +90,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         default=DEFAULT_EPOCHS,
         help=f"at most this many epochs (default: {DEFAULT_EPOCHS})",
     )
+    parser.add_argument(
+        "--repeat",
+        type=_positive_int,
+        metavar="K",
+        help="run every example K times when scoring a split: the gate and the report use "
+        "the mean over runs (default: the suite marker's repeat=, else 1)",
+    )
     until = parser.add_mutually_exclusive_group()
     until.add_argument(
         "--until-pass",
@@ -196,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         optimizer=args.optimizer,
         epochs=args.epochs,
+        repeat=args.repeat,
         until_pass=args.until_pass,
         max_calls=args.max_calls,
         max_cost=args.max_cost,

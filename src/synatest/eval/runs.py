@@ -163,8 +163,7 @@ class RunRecorder:
         finally:
             call["latency_s"] = time.perf_counter() - started
             call["source"] = request.source
-            recorded = getattr(request, "recorded_repeat", None)
-            if recorded is not None:
-                call["recorded_repeat"] = recorded
+            if request.recorded_repeat is not None:
+                call["recorded_repeat"] = request.recorded_repeat
         _reply(call, request.kind, response)
         return response

@@ -65,6 +65,9 @@ THIRD_PARTY_WARNINGS: tuple[str, ...] = (
     # which is what a hermetic session does unless SYNATEST_DUCKDB_HOME holds them.
     "ignore:Failed to install DuckDB extensions:UserWarning",
     "ignore:DuckDB extension LOAD failed:UserWarning",
+    # ... and then cannot build the indexes those extensions provide.
+    "ignore:FTS index rebuild failed:UserWarning",
+    "ignore:Vector index rebuild failed:UserWarning",
 )
 
 

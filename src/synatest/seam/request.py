@@ -69,6 +69,9 @@ class LMRequest:
     repeat: int = field(default_factory=current_repeat)
     # What answered the call: "double", "cassette" or "live" (set by whoever did).
     source: str | None = None
+    # The run whose cassette recording answered it (may differ from ``repeat`` when the
+    # cassette was recorded without repeats).
+    recorded_repeat: int | None = None
 
     @property
     def model(self) -> str:

@@ -38,6 +38,8 @@ class TrainConfig:
         pass_at: an example passes (for "flipped" examples) when its reward is at
             least this (default 1.0, as eval suites).
         epochs: at most this many epochs (default 5).
+        repeat: runs per example when scoring a split (default 1): a stochastic
+            program's objective is its mean reward over runs.
         until_pass: stop as soon as the gate passes on validation (default True).
         max_calls: stop once this many LM/embedding calls were made (default: no limit).
         max_cost: stop once this much was spent, in dollars (default: no limit).
@@ -59,6 +61,7 @@ class TrainConfig:
     optimizer: str = "random_few_shot"
     pass_at: float = 1.0
     epochs: int = DEFAULT_EPOCHS
+    repeat: int = 1
     until_pass: bool = True
     max_calls: int | None = None
     max_cost: float | None = None
@@ -82,6 +85,8 @@ class TrainConfig:
             raise TrainingError(
                 f"unknown optimizer {self.optimizer!r}: choose from {', '.join(OPTIMIZERS)}"
             )
+        if self.repeat < 1:
+            raise TrainingError(f"repeat must be at least 1, got {self.repeat}")
         if self.epochs < 1:
             raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
         if self.max_calls is not None and self.max_calls < 1:

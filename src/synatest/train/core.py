@@ -256,6 +256,7 @@ async def train_program(
                 reward_name=reward_label,
                 pass_at=config.pass_at,
                 batch_size=config.eval_batch_size,
+                repeat=config.repeat,
             )
 
         variables_before = trainable_state(program)

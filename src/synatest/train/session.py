@@ -48,6 +48,7 @@ class SuiteTarget:
     reward: Any = None
     threshold: float | None = None
     pass_at: float = 1.0
+    repeat: int = 1  # the marker's repeat= (runs per example)
 
 
 def collect_suites(items: list[pytest.Item]) -> dict[str, SuiteTarget]:
@@ -64,6 +65,7 @@ def collect_suites(items: list[pytest.Item]) -> dict[str, SuiteTarget]:
                 reward=marker.kwargs.get("reward"),
                 threshold=marker.kwargs.get("threshold"),
                 pass_at=float(marker.kwargs.get("pass_at", 1.0)),
+                repeat=int(marker.kwargs.get("repeat") or 1),
             )
         suite.items.append(item)
     return suites
@@ -117,6 +119,7 @@ class TrainSettings:
     threshold: float | None = None
     optimizer: str = "random_few_shot"
     epochs: int = 5
+    repeat: int | None = None  # runs per example when scoring a split
     until_pass: bool = True
     max_calls: int | None = None
     max_cost: float | None = None
@@ -255,6 +258,7 @@ class TrainPlugin:
             threshold=float(threshold),
             optimizer=settings.optimizer,
             pass_at=suite.pass_at,
+            repeat=settings.repeat or suite.repeat,
             epochs=settings.epochs,
             until_pass=settings.until_pass,
             max_calls=settings.max_calls,
