@@ -2,9 +2,11 @@
 
 Target (issue 6): < 10 s and < 500 MB peak RSS for the whole render (report.json,
 examples.jsonl, examples.csv, report.md, report.html) plus ``synatest report
-compare`` of two such runs. Run with::
+compare`` of two such runs. Issue 13: the same with every example holding RUNS runs
+(default 1), each with the transcript of its 2 LM calls (``--synalinks-transcripts=all``).
+Run with::
 
-    uv run python benchmarks/bench_reports.py [N]
+    uv run python benchmarks/bench_reports.py [N] [RUNS]
 
 Each measurement runs in a fresh process so its peak RSS is its own.
 """
@@ -23,9 +25,28 @@ from pathlib import Path
 CHILD = r"""
 import json, random, resource, sys, time
 from pathlib import Path
-from synatest.eval.results import ExampleResult, RunReport, SuiteResult, Usage
+from synatest.eval.results import (
+    ExampleResult, RunReport, RunResult, SuiteResult, TranscriptCall, Usage)
 
 n, seed, out, what = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+repeat = int(sys.argv[5])
+
+def transcript(i, run):
+    # Two calls, as a ChainOfThought-like program makes: system + user in, JSON out.
+    return [TranscriptCall(
+        kind="completion", model="openai/gpt-4o-mini", source="cassette",
+        messages=[{"role": "system", "content": "You answer history questions. " * 12},
+                  {"role": "user", "content": f"In which year did event number {i} happen? " * 3}],
+        schema_title="Answer", content='{"answer": "%d", "reasoning": "%s"}' % (
+            1900 + (i + run + step) % 100, "thinking step " * 10),
+        usage=Usage(calls=1, prompt_tokens=175, completion_tokens=30, cost=0.00006),
+        latency_s=0.4) for step in range(2)]
+
+def runs_of(rnd, i, reward):
+    return [RunResult(index=r, reward=reward if r else float(rnd.random() < 0.8),
+                      passed=bool(reward), prediction={"answer": str(1900 + i % 100)},
+                      usage=Usage(calls=2, prompt_tokens=350, completion_tokens=60),
+                      duration_s=0.8, transcript=transcript(i, r)) for r in range(repeat)]
 
 def build(n, seed):
     rnd = random.Random(seed)
@@ -43,7 +64,8 @@ def build(n, seed):
             reward=reward, passed=None if error else reward == 1.0,
             error="LMCallFailed: RateLimitError: slow down" if error else None,
             duration_s=rnd.random(), usage=Usage(calls=2, prompt_tokens=350, completion_tokens=60,
-                                                 cost=0.00012)))
+                                                 cost=0.00012),
+            runs=runs_of(rnd, i, reward) if repeat and not error else []))
     scored = [e.reward for e in examples if e.reward is not None]
     suite = SuiteResult(name="qa", reward="exact_match", threshold=0.75, n=n,
                         mean=sum(scored) / len(scored),
@@ -84,27 +106,35 @@ def child(*args: str) -> dict[str, object]:
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+def measure(n: int, repeat: int) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        a = child(str(n), "1", str(root / "a"), "render")
-        child(str(n), "2", str(root / "b"), "render")
-        c = child(str(n), "0", str(root), "compare")
-    print(f"{n} examples")
+        a = child(str(n), "1", str(root / "a"), "render", str(repeat))
+        child(str(n), "2", str(root / "b"), "render", str(repeat))
+        c = child(str(n), "0", str(root), "compare", str(repeat))
+    what = f"{repeat} runs each with transcripts" if repeat else "no runs"
+    print(f"{n} examples, {what}")
     print(
-        f"render all 5 reports: {a['seconds']:.2f} s, peak RSS {a['peak_rss_mb']:.0f} MB "
+        f"  render all 5 reports: {a['seconds']:.2f} s, peak RSS {a['peak_rss_mb']:.0f} MB "
         f"(process total, incl. building the RunReport)  [target < 10 s, < 500 MB]"
     )
     sizes = a["sizes"]
     assert isinstance(sizes, dict)
     print("  sizes: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()))
     print(
-        f"compare two runs (load both, md+html+json): {c['seconds']:.2f} s, "
+        f"  compare two runs (load both, md+html+json): {c['seconds']:.2f} s, "
         f"peak RSS {c['peak_rss_mb']:.0f} MB"
     )
     ok = a["seconds"] < 10 and a["peak_rss_mb"] < 500  # type: ignore[operator]
-    print("PASS" if ok else "FAIL")
+    print("  PASS" if ok else "  FAIL")
+    return ok
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    measure(n, 0)
+    measure(n, repeat)
 
 
 if __name__ == "__main__":

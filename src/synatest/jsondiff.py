@@ -22,9 +22,13 @@ def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix[:-1]: value}
 
 
+# Built once: json.dumps with options builds an encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def short(value: Any, limit: int = 120) -> str:
     """One-line JSON of a value, cut to ``limit`` characters."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = _ENCODER.encode(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

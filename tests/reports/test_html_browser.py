@@ -269,7 +269,8 @@ class DevTools:
     def click(self, selector: str) -> None:
         """A real mouse click (press and release) at the middle of the element."""
         box = self.evaluate(
-            f"(() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect();"
+            f"(() => {{ const e = document.querySelector({selector!r});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
             " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         x, y = box  # type: ignore[misc]

@@ -99,9 +99,12 @@ def repeating(func: Callable[..., Any], repeat: int, runs: list[Run]) -> Callabl
     return run_sync
 
 
+_ENCODER = json.JSONEncoder(default=str)  # built once (json.dumps builds one per call)
+
+
 def _jsonable(value: Any) -> Any:
     try:
-        return json.loads(json.dumps(value, default=str))
+        return json.loads(_ENCODER.encode(value))
     except (TypeError, ValueError):  # pragma: no cover - default=str serializes anything
         return str(value)
 

@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 from synatest._atomic import atomic_write_text
 from synatest.eval.results import ExampleResult, RunReport, TranscriptCall
-from synatest.jsondiff import field_differences
 from synatest.reports import _rows, _templates, svg
 
 FILENAME = "report.html"
@@ -66,52 +65,70 @@ def _cut(value: Any) -> Any:
     return value
 
 
-def _call_view(call: TranscriptCall) -> dict[str, Any]:
-    return {
-        "kind": call.kind,
-        "model": call.model,
-        "source": call.source,
-        "schema": call.schema_title,
-        "tools": call.tools,
-        "inputs": call.inputs,
-        "messages": [
-            {"role": str(m.get("role", "?")), "content": _cut(_rows.compact(m.get("content", "")))}
-            for m in call.messages
-        ],
-        "reply": _cut(
-            call.content if isinstance(call.content, str) else _rows.compact(call.content)
-        ),
-        "tool_calls": [_cut(_rows.compact(tc)) for tc in call.tool_calls],
-        "error": call.error,
-        "tokens": call.usage.prompt_tokens + call.usage.completion_tokens,
-        "cost": call.usage.cost,
-        "ms": round(call.latency_s * 1000, 1),
-    }
+class _Strings:
+    """One table of the texts of every transcript: a prompt repeated by 20,000 examples
+    (the system message, the instructions) is stored once; rows hold its index."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        text = _cut(value if isinstance(value, str) else _rows.compact(value))
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return found
 
 
-def _example_details(example: ExampleResult) -> dict[str, Any]:
-    """What clicking an example shows: its runs, their diffs and transcripts."""
-    runs = []
-    for run in example.runs:
-        prediction = run.prediction
-        runs.append(
-            {
-                "index": run.index + 1,
-                "reward": run.reward,
-                "passed": run.passed,
-                "error": _cut(run.error),
-                "prediction": _cut(_rows.compact(prediction)) if prediction is not None else "",
-                "diff": field_differences(example.expected, prediction)
-                if example.expected is not None and prediction is not None
-                else [],
-                "seconds": round(run.duration_s, 3),
-                "shared": run.shared_recording,
-                "transcript": None
-                if run.transcript is None
-                else [_call_view(call) for call in run.transcript],
-            }
-        )
-    return {"expected": _cut(_rows.compact(example.expected)), "runs": runs}
+def _call_view(call: TranscriptCall, strings: _Strings) -> list[Any]:
+    # Positional, as the page's script reads it: [kind, model, source, schema, tools,
+    # embedded texts, messages [[role, text]], reply, tool calls, error, tokens, ms].
+    return [
+        call.kind,
+        call.model,
+        call.source,
+        call.schema_title,
+        call.tools,
+        call.inputs,
+        [[str(m.get("role", "?")), strings(m.get("content", ""))] for m in call.messages],
+        strings(call.content),
+        [strings(tool_call) for tool_call in call.tool_calls],
+        call.error,
+        call.usage.prompt_tokens + call.usage.completion_tokens,
+        round(call.latency_s * 1000, 1),
+    ]
+
+
+def _example_details(example: ExampleResult, strings: _Strings) -> list[Any]:
+    """What clicking an example shows: [expected, runs]; each run positional too:
+    [number, reward, passed, error, prediction, seconds, shared recording, transcript].
+    The page diffs each prediction with the expected output itself."""
+    runs = [
+        [
+            run.index + 1,
+            run.reward,
+            run.passed,
+            _cut(run.error),
+            strings(run.prediction),
+            round(run.duration_s, 3),
+            run.shared_recording,
+            None
+            if run.transcript is None
+            else [_call_view(call, strings) for call in run.transcript],
+        ]
+        for run in example.runs
+    ]
+    return [strings(example.expected), runs]
+
+
+def _details(report: RunReport) -> dict[str, Any]:
+    strings = _Strings()
+    examples = [_example_details(e, strings) for s in report.suites for e in s.examples]
+    return {"strings": strings.texts, "examples": examples}
 
 
 def render_html(report: RunReport) -> str:
@@ -131,7 +148,7 @@ def render_html(report: RunReport) -> str:
         report=report,
         charts=charts,
         data=json_island(_example_cells(report)),
-        details=json_island([_example_details(e) for s in report.suites for e in s.examples]),
+        details=json_island(_details(report)),
         repeated=_rows.repeated(report),
         total=sum(len(s.examples) for s in report.suites),
     )
