@@ -7,7 +7,7 @@ each example runs three times; the report holds every run, pass@1..3, pass^3 and
 flaky examples, and keeps the transcripts of the examples that did not pass::
 
     uv run pytest --synalinks-eval examples/eval/test_flaky_eval.py -v
-    uv run synatest report show reports r09
+    uv run synatest report show reports moody_sentiment/r09
 
 One run per example would have called this program either perfect or broken,
 depending on the run.

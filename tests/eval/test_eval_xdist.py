@@ -107,11 +107,14 @@ def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester)
     rows = [{"id": f"q{i}", "question": f"question {i}", "answer": f"a{i}"} for i in range(12)]
     (pytester.path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     pytester.makepyfile(test_suite=SUITE)
-    serial = pytester.runpytest("--synalinks-eval", "--synalinks-report-dir=serial")
+    # With repeats: each example's runs travel from its worker like the rest of its result.
+    serial = pytester.runpytest(
+        "--synalinks-eval", "--synalinks-report-dir=serial", "--synalinks-repeat", "2"
+    )
     serial.assert_outcomes(passed=24)
     assert serial.ret == 1  # qa: 9/12 = 0.75 < 0.9
     parallel = pytester.runpytest_subprocess(
-        "--synalinks-eval", "--synalinks-report-dir=parallel", "-n", "2"
+        "--synalinks-eval", "--synalinks-report-dir=parallel", "-n", "2", "--synalinks-repeat", "2"
     )
     parallel.assert_outcomes(passed=24)
     assert parallel.ret == 1
@@ -127,5 +130,7 @@ def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester)
     one = json.loads((pytester.path / "serial" / "report.json").read_text())
     two = json.loads((pytester.path / "parallel" / "report.json").read_text())
     assert two["models"] == ["openai/gpt-4o-mini"]
-    assert two["suites"][0]["usage"]["calls"] == 12
+    assert two["suites"][0]["usage"]["calls"] == 24  # 12 examples, 2 runs each
+    assert [len(e["runs"]) for e in two["suites"][0]["examples"]] == [2] * 12
+    assert two["suites"][0]["repeat"] == 2 and set(two["suites"][0]["pass_at_k"]) == {"1", "2"}
     assert _normalized(one) == _normalized(two)
