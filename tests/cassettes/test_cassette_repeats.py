@@ -128,3 +128,15 @@ def test_the_run_index_survives_a_save_and_a_load(
         answers.append(played.materialize_reply().response)
     assert answers == [{"answer": "c"}, {"answer": "a"}, {"answer": "b"}]
     assert loaded.play("completion", request, 3) is None  # recorded with repeats: a miss
+
+
+def test_a_bad_run_index_in_a_cassette_names_the_recording() -> None:
+    from synatest.errors import CassetteError
+
+    data = _recording(0, "a").to_data()
+    data["repeat"] = -1
+    with pytest.raises(
+        CassetteError,
+        match=r"^c.yaml: interaction #3: `repeat` must be a whole number >= 0, got -1$",
+    ):
+        Interaction.from_data(data, where="c.yaml: interaction #3")
