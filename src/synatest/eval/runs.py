@@ -11,12 +11,13 @@ session decides the test's outcome once every run is scored.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,51 +51,42 @@ def is_failure(error: BaseException) -> bool:
     return isinstance(error, (Exception, SynatestError, pytest.fail.Exception))
 
 
-def repeating(func: Callable[..., Any], repeat: int, runs: list[Run]) -> Callable[..., Any]:
-    """``func`` run ``repeat`` times; each run appended to ``runs``; returns None."""
-
-    def start(index: int) -> tuple[Run, contextvars.Token[Run | None]]:
-        run = Run(index)
-        runs.append(run)
-        return run, _RUN.set(run)
-
-    def end(run: Run, token: contextvars.Token[Run | None], started: float) -> None:
+@contextlib.contextmanager
+def _attempt(index: int, runs: list[Run]) -> Iterator[Run]:
+    """One run: marked with its index, timed, its failure kept (not raised)."""
+    run = Run(index)
+    runs.append(run)
+    token = _RUN.set(run)
+    started = time.perf_counter()
+    try:
+        with use_repeat(index):
+            yield run
+    except BaseException as error:
+        if not is_failure(error):
+            raise
+        run.error = error
+    finally:
         run.duration_s = time.perf_counter() - started
         _RUN.reset(token)
 
+
+def repeating(func: Callable[..., Any], repeat: int, runs: list[Run]) -> Callable[..., Any]:
+    """``func`` run ``repeat`` times; each run appended to ``runs``; returns None."""
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def run_async(*args: Any, **kwargs: Any) -> None:
             for index in range(repeat):
-                run, token = start(index)
-                started = time.perf_counter()
-                try:
-                    with use_repeat(index):
-                        run.value = await func(*args, **kwargs)
-                except BaseException as error:
-                    if not is_failure(error):
-                        raise
-                    run.error = error
-                finally:
-                    end(run, token, started)
+                with _attempt(index, runs) as run:
+                    run.value = await func(*args, **kwargs)
 
         return run_async
 
     @functools.wraps(func)
     def run_sync(*args: Any, **kwargs: Any) -> None:
         for index in range(repeat):
-            run, token = start(index)
-            started = time.perf_counter()
-            try:
-                with use_repeat(index):
-                    run.value = func(*args, **kwargs)
-            except BaseException as error:
-                if not is_failure(error):
-                    raise
-                run.error = error
-            finally:
-                end(run, token, started)
+            with _attempt(index, runs) as run:
+                run.value = func(*args, **kwargs)
 
     return run_sync
 
