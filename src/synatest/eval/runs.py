@@ -19,12 +19,15 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from synatest.errors import SynatestError
 from synatest.seam import CallNext, LMRequest, use_repeat
+
+if TYPE_CHECKING:
+    from synatest.eval.results import Usage
 
 _RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("synatest_run", default=None)
 
@@ -42,6 +45,24 @@ class Run:
     @property
     def models(self) -> set[str]:
         return {call["model"] for call in self.calls if call.get("model")}
+
+    @property
+    def shared_recording(self) -> bool:
+        """A call replayed a cassette recording made for another run."""
+        return any(call.get("recorded_repeat") not in (None, self.index) for call in self.calls)
+
+    def usage(self) -> Usage:
+        from synatest.eval.results import Usage
+
+        total = Usage()
+        for call in self.calls:
+            total = total + Usage(**call["usage"])
+        return total
+
+    def transcript(self) -> list[dict[str, Any]]:
+        """The calls as TranscriptCall fields, their messages made JSON (copied lazily:
+        most runs' transcripts are never kept)."""
+        return [{**call, "messages": _jsonable(call.get("messages", []))} for call in self.calls]
 
 
 def is_failure(error: BaseException) -> bool:
@@ -145,7 +166,9 @@ class RunRecorder:
         if request.kind == "embedding":
             call["inputs"] = len(request.input)
         else:
-            call["messages"] = _jsonable(request.messages)
+            # A shallow copy per message: Synalinks appends to its message list, and
+            # message texts are immutable; made JSON only if the transcript is kept.
+            call["messages"] = [dict(m) if isinstance(m, dict) else m for m in request.messages]
             call["tools"] = request.tool_names
             call["schema_title"] = request.schema_title
         run.calls.append(call)  # in call-start order, like the program sent them

@@ -377,26 +377,17 @@ class EvalSession:
         run_results = []
         for run in runs:
             reward, error = self._score(spec, item, run)
-            trace = _format_traceback(run.error) if run.error is not None else None
-            calls = [TranscriptCall.model_validate(call) for call in run.calls]
-            usage = Usage()
-            for call in calls:
-                usage = usage + call.usage
             run_results.append(
                 RunResult(
                     index=run.index,
                     reward=reward,
                     passed=None if reward is None else reward >= spec.pass_at - 1e-9,
                     error=error,
-                    traceback=trace,
+                    traceback=_format_traceback(run.error) if run.error is not None else None,
                     prediction=to_json(run.value),
-                    usage=usage,
+                    usage=run.usage(),
                     duration_s=run.duration_s,
-                    transcript=calls,
-                    shared_recording=any(
-                        c.recorded_repeat is not None and c.recorded_repeat != run.index
-                        for c in calls
-                    ),
+                    shared_recording=run.shared_recording,
                 )
             )
             self.models |= run.models
@@ -406,9 +397,10 @@ class EvalSession:
         failed = None if rewards else next((r for r in run_results if r.error), None)
         passed = _passes(spec, run_results, reward)
         keep = options.value(self.config, "transcripts")
-        if keep == "none" or (keep == "failed" and passed):
-            for run_result in run_results:
-                run_result.transcript = None
+        if keep == "all" or (keep == "failed" and not passed):
+            # Built only for the transcripts kept: most examples pass and keep none.
+            for run, run_result in zip(runs, run_results, strict=True):
+                run_result.transcript = [TranscriptCall.model_validate(c) for c in run.transcript()]
         usage = Usage()
         for run_result in run_results:
             usage = usage + run_result.usage
