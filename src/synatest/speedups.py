@@ -105,7 +105,8 @@ def _cached_get_schema(original: Callable[[type], dict[str, Any]]) -> Any:
                 schemas[cls] = (core, json_copy(schema))
             return schema
         _STATE.stats.schema_hits += 1
-        return json_copy(entry[1])
+        copied: dict[str, Any] = json_copy(entry[1])
+        return copied
 
     get_schema.__synatest_speedup__ = True  # type: ignore[attr-defined]
     get_schema.__wrapped__ = original  # type: ignore[attr-defined]
@@ -126,7 +127,7 @@ class _CachedJinja:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._jinja2, name)
 
-    def Template(self, source: str, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (jinja2's name)
+    def Template(self, source: str, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or type(source) is not str:
             return self._jinja2.Template(source, *args, **kwargs)
         templates = _STATE.templates

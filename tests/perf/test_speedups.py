@@ -65,7 +65,7 @@ def test_a_redefined_class_gets_its_own_schema(fresh_speedups: Any) -> None:
 
 def test_a_rebuilt_class_is_computed_afresh(fresh_speedups: Any) -> None:
     class Outer(synalinks.DataModel):
-        inner: Inner  # noqa: F821 -- defined below, resolved by model_rebuild
+        inner: Inner  # defined below, resolved by model_rebuild
 
     class Inner(synalinks.DataModel):
         value: int
