@@ -167,12 +167,17 @@ def install() -> bool:
     return True
 
 
-def uninstall() -> None:
-    """Undo every patch and empty the caches (end of session, or speedups turned off)."""
+def uninstall(*, keep_caches: bool = False) -> None:
+    """Undo every patch and empty the caches (end of session, or speedups turned off).
+
+    ``keep_caches`` keeps what was computed for a later :func:`install` (benchmarks
+    alternate between modes inside what would be one session).
+    """
     for owner, attribute, original in reversed(_STATE.patched):
         setattr(owner, attribute, original)
     _STATE.patched.clear()
-    clear()
+    if not keep_caches:
+        clear()
     _STATE.installed = False
 
 
