@@ -149,7 +149,8 @@ async def bench_http(
         questions = [f"Q-{i}?" for i in range(0, size, step)][:calls]
         program, Question, _ = await program_factory(base)
         router = Router()
-        layer = HttpCassetteLayer(path, "none", router=router, explicit=True)
+        # allow_repeats: each question is replayed twice (without, then with speedups).
+        layer = HttpCassetteLayer(path, "none", router=router, explicit=True, allow_repeats=True)
         router.use(layer)
         seam.set_session_router(router)
         plain = vcr.VCR(record_mode="none", match_on=("method", "uri", "body"))
