@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from synatest import _asyncio, _env, options, seam, speedups
+from synatest import _asyncio, _env, options, seam
 from synatest.seam import Router
 
 SESSION_KEY = pytest.StashKey["SynatestSession"]()
@@ -53,6 +53,13 @@ def reset_synalinks(seed: int) -> None:
 
 
 _ACTIVE: list[SynatestSession] = []
+_SYNALINKS_CORE = "synalinks.src.backend.pydantic.core"
+
+
+def _uninstall_speedups() -> None:
+    speedups = sys.modules.get("synatest.speedups")
+    if speedups is not None:
+        speedups.uninstall()
 
 
 class SynatestSession:
@@ -82,11 +89,14 @@ class SynatestSession:
         seam.activate()
         # Per session: a session starts with empty caches (a nested pytester session
         # with --synalinks-no-speedups runs with none, then hands back to the outer).
-        speedups.uninstall()
+        _uninstall_speedups()
         self._speedups()
 
     def _speedups(self) -> None:
-        if self.speedups:
+        # Imported once Synalinks is: a suite that never uses it loads nothing more.
+        if self.speedups and _SYNALINKS_CORE in sys.modules:
+            from synatest import speedups
+
             speedups.install()
 
     def close(self) -> None:
@@ -101,7 +111,7 @@ class SynatestSession:
         else:
             seam.set_session_router(Router())
             seam.deactivate()
-            speedups.uninstall()
+            _uninstall_speedups()
         if self.env is not None:
             self.env.restore()
 

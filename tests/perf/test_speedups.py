@@ -187,3 +187,20 @@ def test_no_speedups_is_documented_in_help(pytester: pytest.Pytester) -> None:
     text = " ".join(result.stdout.str().split())
     assert "--synalinks-no-speedups turn off the session's caches" in text
     assert "(ini: synalinks_no_speedups)" in text
+
+
+def test_a_suite_that_never_imports_synalinks_never_loads_the_speedups(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_plain():
+            assert "synatest.speedups" not in sys.modules
+            assert "synalinks" not in sys.modules
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["synatest: offline*, speedups on, *"])
