@@ -152,7 +152,9 @@ def main() -> None:
             times["watch: save -> test result"].append(result - saved)
             times["watch: save -> status line"].append(status - saved)
     finally:
-        watcher.send_signal(2)
+        # SIGTERM: a process started in the background by a non-interactive shell
+        # ignores SIGINT.
+        watcher.terminate()
         watcher.wait(timeout=60)
 
     print(f"one-test offline suite, {args.repeats} interleaved rounds (median seconds)")

@@ -142,15 +142,18 @@ def test_watch_reruns_on_changes_survives_crashes_and_stops_on_ctrl_c(tmp_path: 
         w.stop()
 
 
-def test_ctrl_c_while_idle_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_stop_signal_while_idle_exits_cleanly(tmp_path: Path, sig: int, code: int) -> None:
     (tmp_path / "pytest.ini").write_text(INI)
     (tmp_path / "test_ok.py").write_text("def test_ok():\n    pass\n")
     w = Watching(tmp_path, "-q", "-p", "no:cacheprovider")
     try:
         w.wait_for(r"synatest watch: run 1 PASSED", timeout=300)
         w.wait_for(r"watching \d+ files")
-        w.proc.send_signal(signal.SIGINT)
-        assert w.proc.wait(timeout=30) == 130
+        w.proc.send_signal(sig)
+        assert w.proc.wait(timeout=30) == code
         w.wait_for(r"^synatest watch: stopped$", timeout=5)
         assert not any("Traceback" in line for line in w.seen), w.seen
     finally:

@@ -18,7 +18,8 @@ moved to the front of the run), then the rest.
 One status line per run: ``synatest watch: run 3 PASSED in 0.41 s (exit 0); changed:
 test_qa.py``. A child that crashes (a segfault, ``os._exit``) is reported as CRASHED and
 the watcher goes on. Ctrl-C stops the watcher (exit code 130); a run in progress gets
-the interrupt too, as a pytest run does. ``--max-runs N`` stops after N runs with the
+the interrupt too, as a pytest run does; SIGTERM stops it the same way (exit code 143).
+``--max-runs N`` stops after N runs with the
 last run's exit code (scripts, benchmarks). POSIX only: forking is what makes a re-run
 cheap, and there is no equivalent on Windows.
 """
@@ -64,7 +65,6 @@ PRELOAD = (
 OUTCOMES = {0: "PASSED", 1: "FAILED", 2: "INTERRUPTED", 3: "INTERNAL ERROR", 4: "USAGE ERROR",
             5: "NO TESTS"}  # fmt: skip
 CRASH_EXIT = 70  # a child whose pytest.main raised (EX_SOFTWARE)
-INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
 
 Snapshot = dict[str, tuple[int, int]]
@@ -219,6 +219,7 @@ class Watcher:
 def _child(pytest_args: list[str], tests_first: list[str]) -> int:
     """In the forked child: run pytest once; the exit code of the process."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import pytest
 
@@ -322,6 +323,14 @@ def run_watch(args: argparse.Namespace) -> int:
             f"{note}; pytest {' '.join(pytest_args)}".rstrip(),
             flush=True,
         )
+        stopped_by = [signal.SIGINT]
+
+        def terminate(signum: int, frame: Any) -> None:
+            stopped_by[0] = signal.Signals(signum)
+            raise KeyboardInterrupt
+
+        # SIGTERM (a process manager, a script) stops the watcher as Ctrl-C does.
+        signal.signal(signal.SIGTERM, terminate)
         watcher = Watcher(
             pytest_args,
             roots,
@@ -334,9 +343,10 @@ def run_watch(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             # A second Ctrl-C must not break the clean-up half way.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             watcher.interrupt_child()
             print("\nsynatest watch: stopped", flush=True)
-            return INTERRUPTED_EXIT
+            return 128 + stopped_by[0]
     finally:
         env.restore()
 
