@@ -119,8 +119,9 @@ _SECONDS_COLUMN = re.compile(r",\d+(\.\d+)?(e-?\d+)?\]")
 
 
 def _scrub(text: str) -> str:
-    """Drop wall-clock durations, times of day and object addresses from a text."""
-    return _TIMINGS.sub("<t>", text)
+    """Drop wall-clock durations, times of day and object addresses from a text (and the
+    padding that aligns table columns around them)."""
+    return re.sub(r" {2,}", " ", _TIMINGS.sub("<t>", text))
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ class Watching:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Its own process group: stop() can end the watcher and any child it forked.
+            start_new_session=True,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -61,8 +63,10 @@ class Watching:
                 return run
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this test started
+        except ProcessLookupError:
+            pass
         self.proc.wait()
         self.reader.join(timeout=10)
         assert self.proc.stdout is not None

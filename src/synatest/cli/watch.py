@@ -329,8 +329,11 @@ def run_watch(args: argparse.Namespace) -> int:
             stopped_by[0] = signal.Signals(signum)
             raise KeyboardInterrupt
 
-        # SIGTERM (a process manager, a script) stops the watcher as Ctrl-C does.
+        # SIGTERM (a process manager, a script) stops the watcher as Ctrl-C does. SIGINT
+        # gets the handler too: a process started in the background by a shell, or by
+        # some process pools, inherits SIGINT ignored, and Ctrl-C must still stop it.
         signal.signal(signal.SIGTERM, terminate)
+        signal.signal(signal.SIGINT, terminate)
         watcher = Watcher(
             pytest_args,
             roots,
