@@ -7,7 +7,11 @@ Per-call time of a Synalinks ``Generator`` program (one LM call per run):
 - floor: ``litellm.acompletion`` replaced by a function returning a prebuilt response;
 - lm layer: the same calls answered by synatest's cassette layer (router + O(1)
   lookup + rebuilding the litellm ``ModelResponse``), from cassettes of 100, 1,000
-  and 10,000 recordings.
+  and 10,000 recordings;
+- the same with the session speedups (:mod:`synatest.speedups`: cached DataModel
+  schemas and prompt templates), as every replay inside a pytest session runs; the
+  caches stay filled across blocks, as across the tests of a session. The HTTP layer
+  (vcrpy) is measured both ways too.
 
 Rounds alternate floor and cassette side by side, the median per-call time of each
 is compared. Then a 20,000-recording cassette is loaded in a fresh process: wall
@@ -91,7 +95,7 @@ async def bench_http(
     import yaml
     from vcr.serializers import yamlserializer
 
-    from synatest import seam
+    from synatest import seam, speedups
     from synatest.cassettes.http import HttpCassetteLayer
     from synatest.seam import Router
     from synatest.testing import LoopbackLM
@@ -132,7 +136,7 @@ async def bench_http(
 
     print(
         f"{'recordings':>10} {'floor ms':>9} {'http layer ms':>14} {'ratio':>6} "
-        f"{'plain vcrpy ms':>15} {'ratio':>6}"
+        f"{'+ speedups ms':>14} {'ratio':>6} {'plain vcrpy ms':>15} {'ratio':>6}"
     )
     for size in sizes:
         path = tmp / f"h{size}.http.yaml"
@@ -145,11 +149,12 @@ async def bench_http(
         questions = [f"Q-{i}?" for i in range(0, size, step)][:calls]
         program, Question, _ = await program_factory(base)
         router = Router()
-        layer = HttpCassetteLayer(path, "none", router=router, explicit=True)
+        # allow_repeats: each question is replayed twice (without, then with speedups).
+        layer = HttpCassetteLayer(path, "none", router=router, explicit=True, allow_repeats=True)
         router.use(layer)
         seam.set_session_router(router)
         plain = vcr.VCR(record_mode="none", match_on=("method", "uri", "body"))
-        floor_t = http_t = plain_t = 0.0
+        floor_t = http_t = fast_t = plain_t = 0.0
         plain_n = 0
         for block in range(0, len(questions), BLOCK):
             chunk = questions[block : block + BLOCK]
@@ -165,6 +170,12 @@ async def bench_http(
             for q in chunk:
                 await program(Question(question=q))
             http_t += time.perf_counter() - t0
+            speedups.install()
+            t0 = time.perf_counter()
+            for q in chunk:
+                await program(Question(question=q))
+            fast_t += time.perf_counter() - t0
+            speedups.uninstall(keep_caches=True)
             layer.stop()
             seam.uninstall_litellm()
             if plain_n < 100:  # plain vcrpy is slow: a sample is enough
@@ -177,10 +188,12 @@ async def bench_http(
                 plain_n += len(chunk)
         n = len(questions)
         floor_ms, http_ms = floor_t / n * 1000, http_t / n * 1000
+        fast_ms = fast_t / n * 1000
         plain_ms = plain_t / plain_n * 1000
         assert len(layer.vcr_cassette.play_counts) == n, "the HTTP layer did not replay"
         print(
             f"{size:>10} {floor_ms:>9.2f} {http_ms:>14.2f} {http_ms / floor_ms:>6.2f} "
+            f"{fast_ms:>14.2f} {fast_ms / floor_ms:>6.2f} "
             f"{plain_ms:>15.2f} {plain_ms / floor_ms:>6.2f}"
         )
 
@@ -189,7 +202,7 @@ async def main(calls: int) -> None:
     import litellm
     import synalinks
 
-    from synatest import seam
+    from synatest import seam, speedups
     from synatest.cassettes import Cassette, CassetteLayer
     from synatest.seam import LMRequest, Router
 
@@ -230,15 +243,20 @@ async def main(calls: int) -> None:
         return prebuilt
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-cassettes-"))
-    print(f"{'recordings':>10} {'floor ms/call':>14} {'lm layer ms/call':>17} {'ratio':>6}")
+    print(
+        f"{'recordings':>10} {'floor ms/call':>14} {'lm layer ms/call':>17} {'ratio':>6} "
+        f"{'+ speedups ms/call':>19} {'ratio':>6}"
+    )
     for size in (100, 1_000, 10_000):
         path = tmp / f"c{size}.yaml"
         build_cassette(path, template, size)
-        floor_times, layer_times = [], []
+        floor_times, layer_times, fast_times = [], [], []
         step = max(1, size // calls)
         questions = [f"Q-{i}?" for i in range(0, size, step)][:calls]
         router = Router()
-        layer = CassetteLayer(Cassette.load(path), "none", router=router, explicit=True)
+        # allow_repeats: each question is replayed twice (without, then with speedups).
+        cassette = Cassette.load(path, allow_repeats=True)
+        layer = CassetteLayer(cassette, "none", router=router, explicit=True)
         router.use(layer)
         seam.set_session_router(router)
         # Alternate blocks of calls (floor, cassette, floor, ...) so that the load of
@@ -255,11 +273,21 @@ async def main(calls: int) -> None:
             for q in chunk:
                 await program(Question(question=q))
             layer_times.append(time.perf_counter() - t0)
+            speedups.install()
+            t0 = time.perf_counter()
+            for q in chunk:
+                await program(Question(question=q))
+            fast_times.append(time.perf_counter() - t0)
+            speedups.uninstall(keep_caches=True)
             seam.uninstall_litellm()
-        assert len(layer.replayed) == len(questions)
+        assert len(layer.replayed) == 2 * len(questions)
         floor = sum(floor_times) / len(questions) * 1000
         layer_ms = sum(layer_times) / len(questions) * 1000
-        print(f"{size:>10} {floor:>14.3f} {layer_ms:>17.3f} {layer_ms / floor:>6.3f}")
+        fast_ms = sum(fast_times) / len(questions) * 1000
+        print(
+            f"{size:>10} {floor:>14.3f} {layer_ms:>17.3f} {layer_ms / floor:>6.3f} "
+            f"{fast_ms:>19.3f} {fast_ms / floor:>6.3f}"
+        )
 
     # The seam alone (no Synalinks around it): the layer's own per-call cost.
     path = tmp / "c1000.yaml"

@@ -7,10 +7,14 @@ The same Synalinks Generator program is called N times per round, served by:
 - ScriptedLM (rule): the router seam + a content rule + schema validation +
   a fresh ``ModelResponse`` per call;
 - ScriptedLM (queue): the same with one queued reply per call;
-- FunctionLM and SchemaLM for reference.
+- FunctionLM and SchemaLM for reference;
+- each double again with the session speedups (:mod:`synatest.speedups`), as it runs
+  inside a pytest session: the caches stay filled across rounds, as they do across
+  the tests of a session.
 
 Rounds alternate between modes so machine noise hits them alike; the table shows
-the median per-call time and its ratio to the floor (target: ScriptedLM <= 1.10x).
+the median per-call time and its ratio to the floor (targets: ScriptedLM <= 1.10x
+without the speedups; with them ScriptedLM, FunctionLM <= 0.5x, SchemaLM <= 0.7x).
 
 Run: ``uv run python benchmarks/bench_doubles.py [--calls 200] [--rounds 5]``
 """
@@ -36,7 +40,7 @@ async def main(calls: int, rounds: int) -> None:
     import synalinks
     from tabulate import tabulate
 
-    from synatest import FunctionLM, SchemaLM, ScriptedLM
+    from synatest import FunctionLM, SchemaLM, ScriptedLM, speedups
     from synatest.doubles.replies import to_response
     from synatest.seam import LMRequest, Router, use_router
 
@@ -63,11 +67,16 @@ async def main(calls: int, rounds: int) -> None:
         litellm.acompletion = floor
         return (lambda: setattr(litellm, "acompletion", seam)), None
 
-    def double_mode(make: Callable[[], Any]) -> Callable[[], tuple[Callable[[], None], Router]]:
+    def double_mode(
+        make: Callable[[], Any], *, fast: bool = False
+    ) -> Callable[[], tuple[Callable[[], None], Router]]:
         def setup() -> tuple[Callable[[], None], Router]:
             router = Router()
             make().install(router)
-            return (lambda: None), router
+            if not fast:
+                return (lambda: None), router
+            speedups.install()
+            return (lambda: speedups.uninstall(keep_caches=True)), router
 
         return setup
 
@@ -82,6 +91,12 @@ async def main(calls: int, rounds: int) -> None:
         "ScriptedLM (queue)": double_mode(lambda: ScriptedLM(*([reply] * calls))),
         "FunctionLM": double_mode(lambda: FunctionLM(lambda request: reply)),
         "SchemaLM": double_mode(lambda: SchemaLM(seed=0)),
+        "ScriptedLM (rule) + speedups": double_mode(rule, fast=True),
+        "ScriptedLM (queue) + speedups": double_mode(
+            lambda: ScriptedLM(*([reply] * calls)), fast=True
+        ),
+        "FunctionLM + speedups": double_mode(lambda: FunctionLM(lambda request: reply), fast=True),
+        "SchemaLM + speedups": double_mode(lambda: SchemaLM(seed=0), fast=True),
     }
     samples: dict[str, list[float]] = {name: [] for name in modes}
 

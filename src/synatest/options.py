@@ -177,6 +177,13 @@ group(
             flag=True,
         ),
         Option(
+            "no-speedups",
+            "turn off the session's caches of what Synalinks recomputes on every call with "
+            "the same result (DataModel JSON schemas, compiled prompt templates); they never "
+            "change what a program sends or receives, this is for anyone who suspects them",
+            flag=True,
+        ),
+        Option(
             "model",
             "model of the `language_model` fixture",
             default=DEFAULT_MODEL,

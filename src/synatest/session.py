@@ -56,6 +56,13 @@ def reset_synalinks(seed: int) -> None:
 
 
 _ACTIVE: list[SynatestSession] = []
+_SYNALINKS_CORE = "synalinks.src.backend.pydantic.core"
+
+
+def _uninstall_speedups() -> None:
+    speedups = sys.modules.get("synatest.speedups")
+    if speedups is not None:
+        speedups.uninstall()
 
 
 class SynatestSession:
@@ -66,6 +73,7 @@ class SynatestSession:
         self.env = env
         self.seed: int = options.value(config, "seed")
         self.live: bool = options.value(config, "live")
+        self.speedups: bool = not options.value(config, "no-speedups")
         self.loop = _asyncio.SessionLoop()
         # Lines added to every "unserved call" message; "{nodeid}" is filled in.
         self.unserved_hints: list[str] = []
@@ -82,6 +90,17 @@ class SynatestSession:
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
         seam.activate()
+        # Per session: a session starts with empty caches (a nested pytester session
+        # with --synalinks-no-speedups runs with none, then hands back to the outer).
+        _uninstall_speedups()
+        self._speedups()
+
+    def _speedups(self) -> None:
+        # Imported once Synalinks is: a suite that never uses it loads nothing more.
+        if self.speedups and _SYNALINKS_CORE in sys.modules:
+            from synatest import speedups
+
+            speedups.install()
 
     def close(self) -> None:
         self.loop.close()
@@ -95,6 +114,7 @@ class SynatestSession:
         else:
             seam.set_session_router(Router())
             seam.deactivate()
+            _uninstall_speedups()
         if self.env is not None:
             self.env.restore()
 
@@ -114,6 +134,7 @@ class SynatestSession:
         seam.set_test_router(router)
         # Patch anything imported since the last test (collection imports modules).
         seam.activate()
+        self._speedups()
         reset_synalinks(self.seed)
         return router
 
@@ -129,6 +150,7 @@ class SynatestSession:
 
     # -- async support -----------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Any:
+        self._speedups()  # Synalinks may have been imported by a fixture
         return _asyncio.pyfunc_call(self.loop, item)
 
     def fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
@@ -136,7 +158,8 @@ class SynatestSession:
 
     def report_header(self) -> str:
         mode = "live LM calls ALLOWED" if self.live else "offline (unserved LM calls fail)"
-        return f"synatest: {mode}, seed={self.seed}, {_env.describe()}"
+        fast = "speedups on" if self.speedups else "speedups off (--synalinks-no-speedups)"
+        return f"synatest: {mode}, seed={self.seed}, {fast}, {_env.describe()}"
 
 
 def get_session(config: pytest.Config) -> SynatestSession:

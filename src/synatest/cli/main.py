@@ -1,10 +1,10 @@
 """The ``synatest`` command line: one parser, one subcommand per module of this package.
 
 Each command module (:mod:`~synatest.cli.cassettes`, :mod:`~synatest.cli.report`,
-:mod:`~synatest.cli.train`) defines ``add_parser(subparsers)`` and knows nothing of
-this one; :data:`COMMANDS` is the only place that lists them. Command modules are
-light to import: each imports its heavy parts (pytest sessions, Synalinks, the
-report renderers) only when it runs.
+:mod:`~synatest.cli.train`, :mod:`~synatest.cli.watch`) defines
+``add_parser(subparsers)`` and knows nothing of this one; :data:`COMMANDS` is the only
+place that lists them. Command modules are light to import: each imports its heavy
+parts (pytest sessions, Synalinks, the report renderers) only when it runs.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from synatest.cli import cassettes, report, train
+from synatest.cli import cassettes, report, train, watch
 
 # The commands, in the order ``--help`` lists them; each module defines ``add_parser``.
-COMMANDS: tuple[ModuleType, ...] = (cassettes, report, train)
+COMMANDS: tuple[ModuleType, ...] = (cassettes, report, train, watch)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # A command that forwards its arguments (``watch``: to pytest) takes the options
+        # it does not know; any other command rejects them as parse_args would.
+        forwarded = getattr(args, "forward_unknown_to", None)
+        if forwarded is None:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        setattr(args, forwarded, [*unknown, *getattr(args, forwarded)])
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
