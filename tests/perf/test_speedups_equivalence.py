@@ -115,9 +115,6 @@ class Recorder:
 _TIMINGS = re.compile(r"\d+(\.\d+)?\s?(s|ms|seconds)\b|\d+:\d\d(:\d\d)?|0x[0-9a-f]+")
 
 
-_SECONDS_COLUMN = re.compile(r",\d+(\.\d+)?(e-?\d+)?\]")
-
-
 def _scrub(text: str) -> str:
     """Drop wall-clock durations, times of day and object addresses from a text (and the
     padding that aligns table columns around them)."""
@@ -163,6 +160,28 @@ def _strip_volatile(value: Any) -> Any:
     return value
 
 
+# The JSON islands report.html's script renders: examples rows and their details.
+_ISLAND = re.compile(
+    r'(<script type="application/json" id="synatest-(\w+)">)(.*?)(</script>)', re.S
+)
+
+
+def _timeless_island(match: re.Match[str]) -> str:
+    """An island with its timings blanked: each example row's seconds (column 11), each
+    run's seconds (field 5) and each call's milliseconds (field 11)."""
+    data = json.loads(match[3])
+    if match[2] == "examples":
+        for row in data:
+            row[11] = None
+    elif match[2] == "details":
+        for _, runs in data["examples"]:
+            for run in runs:
+                run[5] = None
+                for call in run[7] or ():
+                    call[11] = None
+    return match[1] + json.dumps(data) + match[4]
+
+
 def _files(directory: Path) -> dict[str, str]:
     """Every file a run wrote, JSON made canonical and stripped of wall-clock fields."""
     out = {}
@@ -182,8 +201,7 @@ def _files(directory: Path) -> dict[str, str]:
             rows = list(csv.DictReader(io.StringIO(path.read_text())))
             out[name] = _canonical([_strip_volatile(row) for row in rows])
         elif path.suffix == ".html":
-            # The examples table's last column is each example's seconds.
-            out[name] = _scrub(_SECONDS_COLUMN.sub(",<t>]", path.read_text()))
+            out[name] = _scrub(_ISLAND.sub(_timeless_island, path.read_text()))
         elif path.suffix in {".md", ".xml", ".svg", ".txt"}:
             out[name] = _scrub(path.read_text())
         else:  # binary (plots): their size at least
