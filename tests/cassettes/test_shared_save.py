@@ -25,7 +25,8 @@ def completion(text: str) -> Interaction:
 
 
 def contents(path: Path) -> list[str]:
-    return [i.request["messages"][0]["content"] for i in Cassette.load(path, lazy=False).interactions]
+    cassette = Cassette.load(path, lazy=False)
+    return [i.request["messages"][0]["content"] for i in cassette.interactions]
 
 
 def test_two_writers_that_loaded_the_same_file_both_keep_their_recordings(
