@@ -13,7 +13,10 @@ milliseconds), never a live call.
 
 ``rewrite`` starts a cassette afresh: a file last written before this run started is
 replaced, but one written since (by another test, worker or shard of this run) is
-merged into, so the tests of one run that share a cassette rewrite it together. The
+merged into, so the tests of one run that share a cassette rewrite it together.
+
+:func:`merge_files` combines cassettes recorded apart (shards on different machines,
+each in its own checkout): ``synatest cassettes merge A B -o OUT``. The
 run's start is when the pytest session started (xdist workers get their controller's),
 or ``$SYNATEST_RUN_STARTED`` (seconds since the epoch) when set: shards started side by
 side on one machine that share a cassette share it that way.
@@ -22,9 +25,11 @@ side on one machine that share a cassette share it that way.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +38,7 @@ from filelock import FileLock
 from synatest.cassettes.store import Cassette, Interaction
 from synatest.errors import CassetteError
 
-__all__ = ["RUN_STARTED_ENV", "lock_path", "run_started", "save_merged"]
+__all__ = ["RUN_STARTED_ENV", "lock_path", "merge_files", "run_started", "save_merged", "union"]
 
 RUN_STARTED_ENV = "SYNATEST_RUN_STARTED"
 # Seconds to wait for another process's save before giving up with an error.
@@ -111,3 +116,40 @@ def save_merged(
         if rewrite:
             return cassette.save(recorded)
         return cassette.save()
+
+
+def union(cassettes: Sequence[Cassette]) -> list[Interaction]:
+    """Every recording of ``cassettes``, none lost and none doubled.
+
+    Recordings are compared whole (kind, request, reply, cost): one that is in several
+    cassettes is kept once, in the first one's place. Identical recordings repeated
+    within a cassette (self-consistency sampling: the same request answered N times) are
+    kept as many times as the cassette that has the most of them.
+    """
+    kept: list[Interaction] = []
+    counts: Counter[str] = Counter()
+    for cassette in cassettes:
+        here: Counter[str] = Counter()
+        for interaction in cassette.own:
+            identity = json.dumps(interaction.to_data(), sort_keys=True, default=str)
+            here[identity] += 1
+            if here[identity] > counts[identity]:
+                counts[identity] += 1
+                kept.append(interaction)
+    return kept
+
+
+def merge_files(sources: Sequence[Path], target: Path) -> tuple[int, int]:
+    """Write the :func:`union` of the cassette files ``sources`` to ``target``, sealed.
+
+    Returns ``(recordings written, duplicates dropped)``.
+
+    Raises:
+        CassetteError: naming the file, when a source is not a valid cassette or the
+            result would hold a secret.
+    """
+    loaded = [Cassette.load(path, missing_ok=False, lazy=False) for path in sources]
+    merged = union(loaded)
+    with FileLock(lock_path(target), timeout=LOCK_TIMEOUT):
+        Cassette(target).save(merged)
+    return len(merged), sum(len(c.own) for c in loaded) - len(merged)
