@@ -227,6 +227,17 @@ def test_bad_shard_values_are_usage_errors(
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*ini synalinks_shard: invalid value '3/2'*1-based*"])
+    result = pytester.runpytest(
+        "--synalinks-eval", "--synalinks-shard=1/2", "--synalinks-save-baseline"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--synalinks-save-baseline with --synalinks-shard 1/2 would save part of the run: "
+            "merge the shards (`synatest report merge DIR... -o OUT`) and use OUT/report.json "
+            "as the baseline"
+        ]
+    )
     # A good ini value shards; the command line wins over the environment.
     pytester.makeini(INI + "synalinks_shard = 2/2\n")
     pytester.runpytest().assert_outcomes(deselected=1)

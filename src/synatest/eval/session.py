@@ -227,6 +227,12 @@ class EvalSession:
             return
         if self.is_worker:
             return  # the controller loads the baseline and runs the gates
+        if self.shard is not None and self.save_baseline is not None:
+            raise pytest.UsageError(
+                f"--synalinks-save-baseline with --synalinks-shard {self.shard} would save part "
+                "of the run: merge the shards (`synatest report merge DIR... -o OUT`) and use "
+                "OUT/report.json as the baseline"
+            )
         if self.baseline_path is None and self._fail_regression_given:
             default = Path(self.config.invocation_params.dir) / DEFAULT_BASELINE
             if not default.is_file():
