@@ -142,6 +142,10 @@ def test_three_shards_merged_equal_the_unsharded_run(
     assert shard_report["shard"]["index"] == 2 and shard_report["shard"]["count"] == 3
     assert all(s["gates"] == [] for s in shard_report["suites"])
     assert "gates deferred" in shard_report["suites"][0]["notes"][-1]
+    # Its report.md and report.html say so instead of PASS.
+    md = (pytester.path / "s2" / "report.md").read_text()
+    assert md.startswith("## synatest evaluation: ⏸ shard 2/3, gates deferred\n")
+    assert "shard 2/3: gates deferred</span>" in (pytester.path / "s2" / "report.html").read_text()
 
     inputs = [str(pytester.path / f"s{i}") for i in (1, 2, 3)]
     merged_dir = pytester.path / "merged"
