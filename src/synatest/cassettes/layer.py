@@ -72,6 +72,9 @@ class CassetteLayer:
         self.explicit = explicit
         # Fail the test when recordings are left unused (--synalinks-strict-cassettes).
         self.strict = False
+        # When the run started (seconds since the epoch): `rewrite` adds to a shared file
+        # written since then (set by the plugin; see cassettes/shared.py).
+        self.run_started: float | None = None
         existed = cassette.loaded_from_disk
         if mode == "rewrite":
             # Start empty: the file is rewritten with this run's calls only.
@@ -199,7 +202,15 @@ class CassetteLayer:
         """Write the cassette if this test recorded anything; True when written."""
         if not self.cassette.dirty:
             return False
-        self.cassette.save()
+        # Under a lock, merged with what other processes saved meanwhile (see shared.py).
+        from synatest.cassettes.shared import save_merged
+
+        save_merged(
+            self.cassette,
+            self.recorded,
+            rewrite=self.mode == "rewrite",
+            session_started=self.run_started,
+        )
         return True
 
 

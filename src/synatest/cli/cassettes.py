@@ -9,6 +9,8 @@
 - ``prune``: with ``--run``, delete orphan cassettes and drop unused recordings
   (``--dry-run`` to only list them).
 - ``stats``: recordings, kinds, models, tokens and cost per cassette.
+- ``merge A B -o OUT``: combine cassettes (files, or directories file by file) recorded
+  apart, e.g. by shards on different machines: no recording lost, none doubled.
 """
 
 from __future__ import annotations
@@ -64,6 +66,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         if name == "prune":
             action.add_argument("--dry-run", action="store_true", help="list what would be removed")
         action.set_defaults(handler=handler)
+    merge = actions.add_parser(
+        "merge",
+        help="combine cassettes recorded apart (e.g. by shards), no recording lost or doubled",
+        description=(
+            "Combine cassette files, or cassette directories file by file, into OUT: every "
+            "recording of every source, each recorded call once (identical recordings in "
+            "several sources are kept once). Written sealed and atomically, after the "
+            "secret scan. Exit code 2 when a source is missing or not a valid cassette."
+        ),
+    )
+    merge.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="cassette files, or cassette directories"
+    )
+    merge.add_argument(
+        "--output", "-o", required=True, metavar="OUT", help="the merged file or directory"
+    )
+    merge.set_defaults(handler=run_merge)
 
 
 def _load_all(
@@ -293,3 +312,59 @@ def run_stats(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     return 1 if problems else 0
+
+
+def _merge_fail(message: str) -> int:
+    print(f"synatest cassettes merge: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from synatest.cassettes.shared import merge_files
+    from synatest.cassettes.store import iter_cassettes
+    from synatest.errors import CassetteError
+
+    sources = [Path(source) for source in args.sources]
+    missing = [str(source) for source in sources if not source.exists()]
+    if missing:
+        return _merge_fail(f"no such file or directory: {', '.join(missing)}")
+    target = Path(args.output)
+    kinds = {source.is_dir() for source in sources}
+    if len(kinds) > 1:
+        return _merge_fail(
+            "give only cassette files or only cassette directories, not both: "
+            + ", ".join(f"{s} ({'directory' if s.is_dir() else 'file'})" for s in sources)
+        )
+    if kinds == {False}:
+        jobs = {target: sources}
+    else:
+        if target.exists() and not target.is_dir():
+            return _merge_fail(f"{target} is a file: the sources are directories")
+        jobs = {}
+        for source in sources:
+            for path in iter_cassettes(source):
+                jobs.setdefault(target / path.relative_to(source), []).append(path)
+    written = dropped = 0
+    try:
+        for out, paths in sorted(jobs.items()):
+            if out.name.endswith(".http.yaml"):
+                texts = {path.read_bytes() for path in paths}
+                if len(texts) > 1:
+                    raise CassetteError(
+                        f"HTTP-layer cassettes differ: {', '.join(map(str, paths))}; they "
+                        "cannot be combined recording by recording: keep one, or re-record "
+                        "the test"
+                    )
+                from synatest._atomic import atomic_write_text
+
+                atomic_write_text(out, paths[0].read_text(encoding="utf-8"))
+                continue
+            kept, doubled = merge_files(paths, out)
+            written, dropped = written + kept, dropped + doubled
+    except CassetteError as error:
+        return _merge_fail(str(error))
+    print(
+        f"synatest: {len(jobs)} cassette file(s) written to {target}: {written} recording(s), "
+        f"{dropped} duplicate(s) dropped"
+    )
+    return 0

@@ -1,8 +1,9 @@
-"""``synatest report``: compare two runs, or re-render a run's reports.
+"""``synatest report``: compare two runs, re-render a run's reports, merge shards.
 
 ``synatest report compare A B [--format md|html|json] [-o PATH]`` puts two runs
 (``report.json`` files or report directories) side by side; ``synatest report render
-REPORT [-d DIR]`` rewrites every report file from a ``report.json``.
+REPORT [-d DIR]`` rewrites every report file from a ``report.json``; ``synatest report
+merge DIR... -o OUT`` merges the shards of a run and gates it (exit code 0/1/2).
 """
 
 from __future__ import annotations
@@ -78,6 +79,53 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_merge(args: argparse.Namespace) -> int:
+    """Exit code: 0 every gate passed, 1 a gate failed, 2 a usage error."""
+    from synatest.eval.flags import FlagValueError, parse_alpha, parse_fraction
+    from synatest.reports import load_report, parse_formats, write_reports
+    from synatest.reports.merge import load_shards, merge_reports
+
+    try:
+        formats = parse_formats(args.formats)
+        fail_regression = None
+        if args.fail_regression is not None:
+            fail_regression = parse_fraction(args.fail_regression)
+        alpha = None if args.regression_alpha is None else parse_alpha(args.regression_alpha)
+        max_error_rate = None
+        if args.max_error_rate is not None:
+            max_error_rate = parse_fraction(args.max_error_rate)
+    except (FlagValueError, ValueError) as error:
+        return _fail("merge", str(error))
+    try:
+        baseline = None if args.baseline is None else load_report(args.baseline)
+        if baseline is None and fail_regression is not None:
+            return _fail(
+                "merge", "--fail-regression needs a baseline: pass --baseline PATH as well"
+            )
+        report = merge_reports(
+            load_shards(args.inputs),
+            baseline=baseline,
+            fail_regression=fail_regression,
+            alpha=alpha,
+            max_error_rate=max_error_rate,
+        )
+    except ReportError as error:
+        return _fail("merge", str(error))
+    written = write_reports(report, args.output, formats)
+    for suite in report.suites:
+        mean = "n/a" if suite.mean is None else f"{suite.mean:.3f}"
+        verdict = "PASS" if suite.passed else "FAIL"
+        print(f"{verdict} suite {suite.name!r}: n={suite.n}, mean {mean}, {suite.passes} passed")
+        for gate in suite.gates:
+            if not gate.passed:
+                print(f"  {gate.name} gate: {gate.message}")
+    print(f"synatest: merged report written to {Path(args.output)} ({', '.join(written)})")
+    if not report.passed:
+        print("synatest: suite gates failed (exit code 1)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = sub.add_parser(
         "report",
@@ -150,3 +198,47 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--run", type=int, metavar="N", help="show run N only (1-based; default: every run)"
     )
     show.set_defaults(handler=run_show)
+
+    merge = actions.add_parser(
+        "merge",
+        help="merge the reports of a sharded run into one report and gate it",
+        description=(
+            "Merge the report.json of every shard of one run (pytest --synalinks-eval "
+            "--synalinks-shard I/N) into the report of the whole run, identical to an "
+            "unsharded run's but for timings, and gate every suite on all its examples. "
+            "Exit code: 0 every gate passed, 1 a gate failed, 2 a usage error (shards "
+            "missing, duplicated, overlapping, or of different commits or runs)."
+        ),
+    )
+    merge.add_argument(
+        "inputs", nargs="+", metavar="DIR_OR_JSON", help="each shard's report dir or report.json"
+    )
+    merge.add_argument(
+        "--output", "-o", required=True, metavar="OUT", help="directory of the merged reports"
+    )
+    merge.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="a saved run (baseline or report.json) for the regression gate",
+    )
+    merge.add_argument(
+        "--fail-regression",
+        metavar="DELTA",
+        help="allowed drop against the baseline (0.05 or 5%%; default: the shards' flag)",
+    )
+    merge.add_argument(
+        "--regression-alpha",
+        metavar="ALPHA",
+        help="significance level of the regression gate (default: the shards' flag)",
+    )
+    merge.add_argument(
+        "--max-error-rate",
+        metavar="RATE",
+        help="fraction of a suite's examples allowed to error (default: the shards' flag)",
+    )
+    merge.add_argument(
+        "--formats",
+        default="all",
+        help="'all' or a comma-separated list of json,jsonl,csv,md,html (default: all)",
+    )
+    merge.set_defaults(handler=run_merge)

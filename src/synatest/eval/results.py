@@ -149,6 +149,18 @@ class SuiteResult(BaseModel):
         return all(g.passed for g in self.gates)
 
 
+class ShardInfo(BaseModel):
+    """The shard a run was (``--synalinks-shard I/N``), and what a merge needs."""
+
+    index: int  # 1-based
+    count: int
+    run_id: str | None = None  # the CI run (None locally): shards of one run merge
+    # Each example's position in the whole collection (by node id): the merge's order.
+    order: dict[str, int] = Field(default_factory=dict)
+    # The run's gating flags (threshold, fail_regression, alpha, max_error_rate).
+    policy: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunReport(BaseModel):
     """One ``pytest --synalinks-eval`` run (or one side of a training run)."""
 
@@ -162,6 +174,8 @@ class RunReport(BaseModel):
     suites: list[SuiteResult] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
+    # Set on a shard's report (gates deferred); None on a whole or merged run.
+    shard: ShardInfo | None = None
 
     @property
     def passed(self) -> bool:

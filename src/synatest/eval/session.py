@@ -22,7 +22,7 @@ import pytest
 from synatest import options
 from synatest.datasets import Dataset
 from synatest.errors import LMCallFailed
-from synatest.eval import flags
+from synatest.eval import flags, shard
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
 from synatest.eval.reward_spec import resolve_reward, reward_name
@@ -31,7 +31,7 @@ from synatest.markers import DATASET_ATTR, EVAL_MARKER, example_id, suite_name
 from synatest.session import ROUTER_KEY, get_session
 
 if TYPE_CHECKING:
-    from synatest.eval.results import ExampleResult, RunReport
+    from synatest.eval.results import ExampleResult, RunReport, ShardInfo
 
 # The result objects (pydantic) and what builds them are imported by the methods
 # that run in eval mode only, so loading the plugin costs no pydantic import.
@@ -218,6 +218,7 @@ class EvalSession:
         self.report: RunReport | None = None
         self.report_path: Path | None = None
         self.started = time.monotonic()
+        self.shard = config.stash.get(shard.SHARD_KEY, None)
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
@@ -226,6 +227,12 @@ class EvalSession:
             return
         if self.is_worker:
             return  # the controller loads the baseline and runs the gates
+        if self.shard is not None and self.save_baseline is not None:
+            raise pytest.UsageError(
+                f"--synalinks-save-baseline with --synalinks-shard {self.shard} would save part "
+                "of the run: merge the shards (`synatest report merge DIR... -o OUT`) and use "
+                "OUT/report.json as the baseline"
+            )
         if self.baseline_path is None and self._fail_regression_given:
             default = Path(self.config.invocation_params.dir) / DEFAULT_BASELINE
             if not default.is_file():
@@ -246,6 +253,8 @@ class EvalSession:
     # -- collection ----------------------------------------------------------------------
     def collection_finish(self, items: list[pytest.Item]) -> None:
         suites: dict[str, SuiteSpec] = {}
+        # A shard orders its examples as in the whole collection (see eval/shard.py).
+        whole = self.config.stash.get(shard.ORDER_KEY, {})
         for index, item in enumerate(items):
             marker = item.get_closest_marker(EVAL_MARKER)
             if marker is None:
@@ -274,7 +283,7 @@ class EvalSession:
             dataset = getattr(getattr(item, "obj", None), DATASET_ATTR, None)
             if isinstance(dataset, Dataset) and spec.dataset is None:
                 spec.dataset = dataset
-            self.order[item.nodeid] = index
+            self.order[item.nodeid] = whole.get(item.nodeid, index)
             if not self.enabled:
                 item.add_marker(
                     pytest.mark.skip(
@@ -503,6 +512,14 @@ class EvalSession:
             usage = usage + suite.usage
         from synatest import __version__
 
+        shard_info = None
+        if self.shard is not None:
+            shard_info = self._shard_info(results)
+            for suite in suites:
+                suite.gates = []
+                suite.notes.append(
+                    shard.DEFERRED_NOTE.format(index=self.shard.index, count=self.shard.count)
+                )
         return RunReport(
             synatest_version=__version__,
             synalinks_version=_synalinks_version(),
@@ -511,6 +528,26 @@ class EvalSession:
             suites=suites,
             usage=usage,
             duration_s=time.monotonic() - self.started,
+            shard=shard_info,
+        )
+
+    def _shard_info(self, results: list[tuple[int, ExampleResult]]) -> ShardInfo:
+        """What ``synatest report merge`` needs to rebuild the whole run from shards."""
+        from synatest.eval.results import ShardInfo
+
+        assert self.shard is not None
+        policy = self.policy
+        return ShardInfo(
+            index=self.shard.index,
+            count=self.shard.count,
+            run_id=shard.run_id(),
+            order={r.nodeid or f"{r.suite}::{r.id}": order for order, r in results},
+            policy={
+                "threshold": policy.threshold,
+                "fail_regression": policy.fail_regression,
+                "alpha": policy.alpha,
+                "max_error_rate": policy.max_error_rate,
+            },
         )
 
     def finish(self, session: pytest.Session) -> None:
@@ -559,7 +596,7 @@ class EvalSession:
                         "-" if suite.threshold is None else f"{suite.threshold:g}",
                         suite.passes,
                         suite.errors,
-                        "PASS" if suite.passed else "FAIL",
+                        "deferred" if self.shard else "PASS" if suite.passed else "FAIL",
                     ]
                 )
             headers = [
@@ -594,6 +631,13 @@ class EvalSession:
                             f"{gate.name} gate: {gate.message}",
                             red=True,
                         )
+        if self.shard is not None:
+            terminal.write_line(
+                f"synatest: shard {self.shard}: suite gates deferred (this shard saw part of "
+                "each suite); merge every shard's report with `synatest report merge DIR... "
+                "-o OUT`, whose exit code is the gate verdict",
+                yellow=True,
+            )
         if self.report_path is not None:
             terminal.write_line(f"report: {self.report_path}")
         if self.save_baseline is not None:

@@ -5,14 +5,16 @@ Every test gets a cassette layer on its router (after every double). Its file is
 another. Record mode precedence: command line > marker > ini > ``none``.
 Recordings are saved only when the test passed, atomically, after a secret scan.
 
-xdist: each test writes its own file, so workers never write the same one; tests
-sharing a cassette by ``name=`` should only replay it (record them in one process).
+xdist: each test writes its own file, so workers rarely write the same one; tests
+sharing a cassette by ``name=`` may record it from several processes: a save locks the
+file, re-reads it and adds its recordings (see ``synatest.cassettes.shared``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from synatest.cassettes.layer import CassetteLayer
 
 MARKER = "synalinks_cassette"
+STARTED_INPUT = "synatest_run_started"
 MODES = ("none", "once", "new_episodes", "rewrite")
 MARKER_KWARGS = (
     "name",
@@ -110,6 +113,7 @@ class TestCassette:
 
 LAYER_KEY = pytest.StashKey["CassetteLayer"]()
 USAGE_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
+STARTED_KEY = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,6 +126,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[USAGE_KEY] = {}
     # Read once now so that a bad ini value is a usage error before any test runs.
     options.value(config, "record-mode")
+    # The run's start (xdist workers get their controller's): `rewrite` adds to a
+    # shared cassette written since then instead of replacing it (cassettes/shared.py).
+    workerinput = getattr(config, "workerinput", {})
+    config.stash[STARTED_KEY] = float(workerinput.get(STARTED_INPUT, time.time()))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: hand the run's start to each worker."""
+    node.workerinput[STARTED_INPUT] = node.config.stash[STARTED_KEY]
 
 
 def cassette_dir(config: pytest.Config) -> Path:
@@ -261,6 +275,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             extras=extras,
         )
     layer.strict = settings.strict
+    layer.run_started = config.stash.get(STARTED_KEY, None)
     if layer.records and ci_is_set() and not options.value(config, "allow-recording-in-ci"):
         raise CassetteError(_ci_refusal(settings, item.nodeid))
     start = getattr(layer, "start", None)

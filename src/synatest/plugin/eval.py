@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import markers, options
-from synatest.eval import flags, hookspecs
+from synatest.eval import flags, hookspecs, shard
 
 if TYPE_CHECKING:
     from synatest.eval.session import EvalSession
@@ -27,7 +27,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser, "eval")
+    options.register(parser, "eval", "shard")
 
 
 def eval_session(config: pytest.Config, create: bool = False) -> EvalSession | None:
@@ -44,10 +44,17 @@ def eval_session(config: pytest.Config, create: bool = False) -> EvalSession | N
 def pytest_configure(config: pytest.Config) -> None:
     for line in markers.MARKERS.values():
         config.addinivalue_line("markers", line)
+    config.stash[shard.SHARD_KEY] = shard.shard_of(config)  # a bad value fails at start
     if flags.enabled(config):
         eval_session(config, create=True)
     else:
         flags.check_eval_only_flags(config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--synalinks-shard: keep this shard's examples (after every other selection)."""
+    shard.select(config, items)
 
 
 @pytest.hookimpl(tryfirst=True)
