@@ -152,14 +152,15 @@ class CassetteLayer:
                     Interaction(
                         kind=request.kind, request=kwargs, error=serialize.dump_error(error)
                     ),
-                    request,
+                    request.repeat,
                 )
             raise
         cost = serialize.response_cost(response)
         if request.stream and hasattr(response, "__aiter__"):
             chunks = await serialize.drain_stream(response)
             self._keep(
-                Interaction(kind=request.kind, request=kwargs, stream=chunks, cost=cost), request
+                Interaction(kind=request.kind, request=kwargs, stream=chunks, cost=cost),
+                request.repeat,
             )
             return serialize.ReplayedStream(chunks, cost)
         self._keep(
@@ -170,12 +171,12 @@ class CassetteLayer:
                 response=serialize.dump_response(response),
                 cost=cost,
             ),
-            request,
+            request.repeat,
         )
         return response
 
-    def _keep(self, interaction: Interaction, request: LMRequest) -> None:
-        interaction.repeat = request.repeat  # each run of a repeated example apart
+    def _keep(self, interaction: Interaction, repeat: int = 0) -> None:
+        interaction.repeat = repeat  # each run of a repeated example recorded apart
         self.recorded.append(self.cassette.record(interaction))
 
     # -- end of test ---------------------------------------------------------------
