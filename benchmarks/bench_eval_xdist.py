@@ -32,9 +32,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from tabulate import tabulate
+
+from synatest.reports.json_report import timeless
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -115,15 +116,6 @@ def pytest_unconfigure(config):
 """
 
 
-def normalized(path: Path) -> Any:
-    report = json.loads(path.read_text())
-    report.update(created_at=None, duration_s=None)
-    for suite in report["suites"]:
-        for example in suite["examples"]:
-            example["duration_s"] = None
-    return report
-
-
 def run(root: Path, env: dict[str, str], *args: str) -> tuple[float, float, str]:
     """(whole command s, examples phase s, pytest's last line)."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--synalinks-eval"]
@@ -187,9 +179,11 @@ def main() -> None:
                     root, env, "--synalinks-report-dir=parallel", "-n", "2"
                 )
                 parallel.append((wall, span))
-            same = normalized(root / "serial" / "report.json") == normalized(
-                root / "parallel" / "report.json"
+            one, two = (
+                timeless(json.loads((root / name / "report.json").read_text()))
+                for name in ("serial", "parallel")
             )
+            same = one == two
             s_wall, s_span = (statistics.median(t[i] for t in serial) for i in (0, 1))
             p_wall, p_span = (statistics.median(t[i] for t in parallel) for i in (0, 1))
             rows.append(

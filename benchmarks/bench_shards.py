@@ -24,9 +24,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from tabulate import tabulate
+
+from synatest.reports.json_report import timeless
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_eval_xdist import SHARED_PROGRAM
@@ -53,19 +54,6 @@ def pytest_unconfigure(config):
         with open(os.environ["BENCH_SPAN_FILE"], "w") as f:
             json.dump([_SPAN["first"], _SPAN["last"]], f)
 """
-
-
-def normalized(path: Path) -> Any:
-    report = json.loads(path.read_text())
-    report.update(created_at=None, duration_s=None, shard=None)
-    for suite in report["suites"]:
-        for example in suite["examples"]:
-            example["duration_s"] = None
-            for run in example["runs"]:
-                run["duration_s"] = None
-                for call in run["transcript"] or ():
-                    call["latency_s"] = None
-    return report
 
 
 def pytest(root: Path, env: dict[str, str], name: str, *args: str) -> subprocess.Popen[str]:
@@ -138,7 +126,11 @@ def main() -> None:
             sharded.append((time.perf_counter() - start, span(root, "s1", "s2")))
             if merge.returncode not in (0, 1):
                 raise SystemExit(f"merge failed: {merge.stderr}")
-        same = normalized(root / "merged/report.json") == normalized(root / "serial/report.json")
+        merged, serial = (
+            timeless(json.loads((root / name / "report.json").read_text()))
+            for name in ("merged", "serial")
+        )
+        same = merged == serial
         if not same:
             raise SystemExit("the merged report differs from the serial one")
         s_wall, s_span = (statistics.median(t[i] for t in serial) for i in (0, 1))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from synatest.eval.results import ExampleResult
 from synatest.eval.xdist import MergeError, merge_payloads, worker_payload
+from synatest.reports.json_report import timeless
 
 pytest_plugins = ["pytester"]
 
@@ -90,18 +90,6 @@ async def test_contains(x, y):
 """
 
 
-def _normalized(report: dict[str, Any]) -> dict[str, Any]:
-    report = dict(report, created_at=None, duration_s=None)
-    for suite in report["suites"]:
-        for example in suite["examples"]:
-            example["duration_s"] = None
-            for run in example["runs"]:
-                run["duration_s"] = None
-                for call in run["transcript"] or ():
-                    call["latency_s"] = None
-    return report
-
-
 def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     rows = [{"id": f"q{i}", "question": f"question {i}", "answer": f"a{i}"} for i in range(12)]
@@ -133,4 +121,4 @@ def test_n2_gives_the_same_suites_and_gates_as_serial(pytester: pytest.Pytester)
     assert two["suites"][0]["usage"]["calls"] == 24  # 12 examples, 2 runs each
     assert [len(e["runs"]) for e in two["suites"][0]["examples"]] == [2] * 12
     assert two["suites"][0]["repeat"] == 2 and set(two["suites"][0]["pass_at_k"]) == {"1", "2"}
-    assert _normalized(one) == _normalized(two)
+    assert timeless(one) == timeless(two)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from synatest.cli.main import main
+from synatest.reports.json_report import timeless
 
 pytest_plugins = ["pytester"]
 
@@ -75,19 +76,6 @@ def test_plain():
 """
 
 N = 24  # qa: every 4th answer wrong against a baseline with none: 6 worse, p < 0.05
-
-
-def _normalized(report: dict[str, Any]) -> dict[str, Any]:
-    report = dict(report, created_at=None, duration_s=None)
-    report.pop("shard", None)
-    for suite in report["suites"]:
-        for example in suite["examples"]:
-            example["duration_s"] = None
-            for run in example["runs"]:
-                run["duration_s"] = None
-                for call in run["transcript"] or ():
-                    call["latency_s"] = None
-    return report
 
 
 def _report(path: Path) -> dict[str, Any]:
@@ -170,7 +158,7 @@ def test_three_shards_merged_equal_the_unsharded_run(
         "regression",
         "max_error_rate",
     }
-    assert _normalized(merged) == _normalized(unsharded)
+    assert timeless(merged) == timeless(unsharded)
 
     # Without the baseline flags the verdict is the threshold's alone; still 1 (qa < 0.9).
     assert main(["report", "merge", *inputs, "-o", str(pytester.path / "m2")]) == 1

@@ -82,3 +82,18 @@ def load_report(path: str | os.PathLike[str]) -> RunReport:
             f"{target}: does not match the report schema at {where}: {first['msg']} "
             f"({error.error_count()} problem(s) in all)"
         ) from None
+
+
+def timeless(data: dict[str, Any]) -> dict[str, Any]:
+    """A report.json's data with what differs from run to run blanked: when it was made,
+    every duration and latency, and a shard's ``shard`` field. Two runs of the same
+    suites (serial and ``-n 2``, sharded and merged) are then equal."""
+    data = dict(data, created_at=None, duration_s=None, shard=None)
+    for suite in data["suites"]:
+        for example in suite["examples"]:
+            example["duration_s"] = None
+            for run in example.get("runs", ()):
+                run["duration_s"] = None
+                for call in run.get("transcript") or ():
+                    call["latency_s"] = None
+    return data
