@@ -126,11 +126,11 @@ def main() -> None:
             sharded.append((time.perf_counter() - start, span(root, "s1", "s2")))
             if merge.returncode not in (0, 1):
                 raise SystemExit(f"merge failed: {merge.stderr}")
-        merged, serial = (
+        merged_report, serial_report = (
             timeless(json.loads((root / name / "report.json").read_text()))
             for name in ("merged", "serial")
         )
-        same = merged == serial
+        same = merged_report == serial_report
         if not same:
             raise SystemExit("the merged report differs from the serial one")
         s_wall, s_span = (statistics.median(t[i] for t in serial) for i in (0, 1))
