@@ -1,0 +1,212 @@
+"""--synalinks-models: every suite once per model, ``suite[model]``, the matrix view."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SUITE = """
+import pytest
+import synalinks
+import synatest
+
+
+class Question(synalinks.DataModel):
+    question: str
+
+
+class Answer(synalinks.DataModel):
+    answer: str
+
+
+# Each "model" knows the answers to some questions: small knows 0-1, large knows 0-2.
+KNOWS = {"openai/small": 2, "openai/large": 3}
+
+
+def answer(request):
+    number = int(request.last_user_message.split("question ")[1].split("?")[0])
+    known = KNOWS[request.model]
+    return {"answer": f"a{number}" if number < known else "?"}
+
+
+@pytest.fixture
+def served(synalinks_router):
+    synalinks_router.use(synatest.FunctionLM(answer))
+
+
+@synatest.parametrize_dataset("qa.jsonl", x=Question, y=Answer)
+@pytest.mark.synalinks_eval(suite="qa", threshold=THRESHOLD)
+async def test_qa(x, y, language_model, served):
+    program = synalinks.Program(
+        inputs=(inputs := synalinks.Input(data_model=Question)),
+        outputs=await synalinks.Generator(data_model=Answer, language_model=language_model)(
+            inputs
+        ),
+    )
+    return await program(x)
+"""
+
+
+def write_suite(pytester: pytest.Pytester, threshold: float = 0.5, marker: str = "") -> None:
+    rows = [{"id": f"q{i}", "question": f"question {i}?", "answer": f"a{i}"} for i in range(3)]
+    (pytester.path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    source = SUITE.replace("THRESHOLD", repr(threshold))
+    if marker:
+        source += f"\npytestmark = pytest.mark.synalinks_models({marker})\n"
+    pytester.makepyfile(test_suite=source)
+
+
+def read(pytester: pytest.Pytester, name: str = "report.json") -> Any:
+    text = (pytester.path / "reports" / name).read_text()
+    return json.loads(text) if name.endswith(".json") else text
+
+
+def test_every_suite_runs_once_per_model_named_suite_model(pytester: pytest.Pytester) -> None:
+    write_suite(pytester, threshold=0.5)
+    result = pytester.runpytest(
+        "--synalinks-eval", "--synalinks-models", "openai/small,openai/large", "-v"
+    )
+    # small scores 2/3 (passes 0.5), large 3/3.
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_qa[[]q0-openai/small[]] PASSED*",
+            "*test_qa[[]q0-openai/large[]] PASSED*",
+            "qa[[]openai/small[]]*3*0.667*PASS",
+            "qa[[]openai/large[]]*3*1.000*PASS",
+        ]
+    )
+    report = read(pytester)
+    assert [(s["name"], s["model"], s["base_name"]) for s in report["suites"]] == [
+        ("qa[openai/small]", "openai/small", "qa"),
+        ("qa[openai/large]", "openai/large", "qa"),
+    ]
+    # The example ids stay the dataset's: the same examples, one suite per model.
+    assert [e["id"] for e in report["suites"][0]["examples"]] == ["q0", "q1", "q2"]
+    matrix = report["matrix"]
+    assert matrix["columns"] == ["openai/small", "openai/large"]
+    (row,) = matrix["rows"]
+    assert row["name"] == "qa"
+    assert row["best"] == ["openai/large"]
+    assert row["cells"]["openai/small"]["pass_rate"] == pytest.approx(2 / 3)
+    assert row["cells"]["openai/large"]["best"] is True
+    assert row["cells"]["openai/small"]["best"] is False
+    assert row["cells"]["openai/large"]["gates"] is True
+
+
+def test_gates_apply_per_suite_model(pytester: pytest.Pytester) -> None:
+    write_suite(pytester, threshold=0.9)
+    result = pytester.runpytest("--synalinks-eval", "--synalinks-models=openai/small,openai/large")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["FAILED suite 'qa[[]openai/small[]]' (score 0.667, threshold 0.9)*"])
+    assert "FAILED suite 'qa[openai/large]'" not in result.stdout.str()
+
+
+def test_the_marker_sets_the_matrix_and_the_cli_wins(pytester: pytest.Pytester) -> None:
+    write_suite(pytester, marker='"openai/large", "openai/small"')
+    result = pytester.runpytest("--synalinks-eval")
+    result.assert_outcomes(passed=6)
+    assert read(pytester)["matrix"]["columns"] == ["openai/large", "openai/small"]
+    # --synalinks-model on the command line: that one model, no matrix.
+    result = pytester.runpytest("--synalinks-eval", "--synalinks-model", "openai/large")
+    result.assert_outcomes(passed=3)
+    report = read(pytester)
+    assert [s["name"] for s in report["suites"]] == ["qa"]
+    assert report["matrix"] is None
+
+
+def test_ini_models_and_no_matrix_changes_nothing(pytester: pytest.Pytester) -> None:
+    write_suite(pytester)
+    result = pytester.runpytest("--synalinks-eval", "--collect-only", "-q")
+    assert "test_suite.py::test_qa[q0]" in result.stdout.str()
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "synalinks_models = openai/small, openai/large\n"
+    )
+    result = pytester.runpytest("--synalinks-eval", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["test_suite.py::test_qa[[]q0-openai/small[]]"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--synalinks-models", "openai/a,,openai/b"],
+            "ERROR: --synalinks-models: an empty model name in 'openai/a,,openai/b': name "
+            "every model",
+        ),
+        (
+            ["--synalinks-models", " , "],
+            "ERROR: --synalinks-models: expected model names separated by commas, got ' , '",
+        ),
+        (
+            ["--synalinks-models", "openai/a,openai/b,openai/a"],
+            "ERROR: --synalinks-models: openai/a given twice in 'openai/a,openai/b,openai/a': "
+            "name each model once",
+        ),
+        (
+            ["--synalinks-models", "openai/a,openai/b", "--synalinks-model", "openai/c"],
+            "ERROR: --synalinks-models and --synalinks-model both given: --synalinks-models "
+            "M1,M2 runs each test with every model, --synalinks-model M with one; pass one",
+        ),
+    ],
+)
+def test_bad_model_lists_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_a_bad_marker_or_ini_names_where(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.synalinks_models("openai/a", "openai/a")
+        def test_x(synalinks_model_name):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.synalinks_models on test_a_bad_marker_or_ini_names_where.py::test_x: "
+            "openai/a given twice in ('openai/a', 'openai/a'): name each model once*"
+        ]
+    )
+    pytester.makeini("[pytest]\nsynalinks_models = openai/a,\n")
+    result = pytester.runpytest()
+    assert "ERROR: ini synalinks_models: an empty model name in 'openai/a,'" in (
+        result.stderr.str()
+    )
+
+
+def test_own_fixtures_take_each_model(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def client(synalinks_model_name):
+            return f"client of {synalinks_model_name}"
+
+        @pytest.mark.synalinks_models("openai/a", "openai/b")
+        def test_client(client):
+            print(client)
+
+        def test_default(synalinks_model_name):
+            assert synalinks_model_name == "openai/gpt-4o-mini"
+        """
+    )
+    result = pytester.runpytest("-v", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*test_client[[]openai/a[]]*client of openai/a*"])
+    assert "client of openai/b" in result.stdout.str()
