@@ -310,7 +310,7 @@ def test_unreadable_baseline(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         [
             "ERROR: --synalinks-baseline: baseline */old.json: schema_version 0, this synatest "
-            "reads 1 to 2; save a new baseline with --synalinks-save-baseline"
+            "reads 1 to 3; save a new baseline with --synalinks-save-baseline"
         ]
     )
 
