@@ -97,6 +97,21 @@ def test_every_suite_runs_once_per_model_named_suite_model(pytester: pytest.Pyte
     assert row["cells"]["openai/large"]["best"] is True
     assert row["cells"]["openai/small"]["best"] is False
     assert row["cells"]["openai/large"]["gates"] is True
+    result.stdout.fnmatch_lines(
+        [
+            "model matrix (2 models; * the best mean of each suite):",
+            "  qa: openai/small 0.667, openai/large 1.000*",
+        ]
+    )
+    markdown = read(pytester, "report.md")
+    assert "### Model matrix" in markdown
+    assert "| Suite | openai/small | openai/large |" in markdown
+    line = next(line for line in markdown.splitlines() if line.startswith("| qa |"))
+    small, large = line.split(" | ")[1:3]
+    assert small.startswith("0.667<br>") and "pass 66.7%" in small
+    assert large.startswith("**1.000 ★**<br>") and "pass 100.0%" in large
+    html = read(pytester, "report.html")
+    assert '<td class="num best" title="qa[openai/large]"><b>1.000 ★</b>' in html
 
 
 def test_gates_apply_per_suite_model(pytester: pytest.Pytester) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from synatest.eval.results import Matrix, MatrixCell, MatrixRow, SuiteResult
 from synatest.eval.stats import EPSILON
 
-__all__ = ["build_matrix", "cell_of", "mark_best", "percentile"]
+__all__ = ["build_matrix", "cell_of", "mark_best", "percentile", "summary_lines"]
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -91,3 +91,16 @@ def build_matrix(suites: Iterable[SuiteResult]) -> Matrix | None:
         row.cells = {column: row.cells[column] for column in columns if column in row.cells}
         mark_best(row)
     return Matrix(columns=columns, rows=list(rows.values()))
+
+
+def summary_lines(matrix: Matrix) -> list[str]:
+    """The matrix in a few terminal lines: each suite's mean per model, the best marked."""
+    lines = [f"model matrix ({len(matrix.columns)} models; * the best mean of each suite):"]
+    for row in matrix.rows:
+        means = ", ".join(
+            f"{column} {'n/a' if cell.mean is None else f'{cell.mean:.3f}'}"
+            + ("*" if cell.best else "")
+            for column, cell in row.cells.items()
+        )
+        lines.append(f"  {row.name}: {means}")
+    return lines

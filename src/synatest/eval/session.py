@@ -630,6 +630,11 @@ class EvalSession:
             ]
             for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
                 terminal.write_line(line)
+            if report.matrix is not None:
+                from synatest.eval.matrix import summary_lines
+
+                for line in summary_lines(report.matrix):
+                    terminal.write_line(line)
             for suite in report.suites:
                 for gate in suite.gates:
                     if gate.name == "regression" and gate.passed and "paired" in gate.details:
