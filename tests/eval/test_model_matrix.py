@@ -225,3 +225,57 @@ def test_own_fixtures_take_each_model(pytester: pytest.Pytester, tmp_path: Path)
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*test_client[[]openai/a[]]*client of openai/a*"])
     assert "client of openai/b" in result.stdout.str()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "eval" / "test_model_matrix_eval.py"
+
+
+def test_the_example_shows_the_matrix_and_merges_from_shards(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/eval/test_model_matrix_eval.py (run by the main job, `pytest
+    --synalinks-eval examples`): its matrix, and the same matrix from two merged shards."""
+    from synatest.cli import main
+    from synatest.reports.json_report import timeless
+
+    (pytester.path / "datasets").mkdir()
+    (pytester.path / "datasets" / "capitals.jsonl").write_text(
+        (ROOT / "datasets" / "capitals.jsonl").read_text()
+    )
+    pytester.makepyfile(test_model_matrix_eval=EXAMPLE.read_text())
+    whole = pytester.runpytest("--synalinks-eval", "--synalinks-report-dir=whole")
+    whole.assert_outcomes(passed=40)
+    assert whole.ret == 0
+    report = json.loads((pytester.path / "whole" / "report.json").read_text())
+    small, large = "openai/gpt-4o-mini", "openai/gpt-4o"
+    assert [(s["name"], s["mean"]) for s in report["suites"]] == [
+        (f"capitals-by-model[{small}]", 0.75),
+        (f"capitals-by-model[{large}]", 1.0),
+    ]
+    assert report["matrix"]["rows"][0]["best"] == [large]
+    markdown = (pytester.path / "whole" / "report.md").read_text()
+    assert f"| Suite | {small} | {large} |" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| capitals-by-model |"))
+    assert row.split(" | ")[1].startswith("0.750<br>")
+    assert row.split(" | ")[2].startswith("**1.000 ★**<br>")
+    # Baselines compare suite[model] with suite[model].
+    whole = pytester.runpytest(
+        "--synalinks-eval",
+        "--synalinks-report-dir=again",
+        "--synalinks-baseline=whole/report.json",
+        "--synalinks-fail-regression=0",
+    )
+    assert whole.ret == 0
+    again = json.loads((pytester.path / "again" / "report.json").read_text())
+    assert all("regression" in {g["name"] for g in s["gates"]} for s in again["suites"])
+
+    for index in (1, 2):
+        shard = pytester.runpytest(
+            "--synalinks-eval", f"--synalinks-report-dir=s{index}", f"--synalinks-shard={index}/2"
+        )
+        assert shard.ret == 0
+    code = main(["report", "merge", "s1", "s2", "-o", str(pytester.path / "merged")])
+    assert code == 0, capsys.readouterr().err
+    merged = json.loads((pytester.path / "merged" / "report.json").read_text())
+    assert timeless(merged) == timeless(report)
