@@ -84,9 +84,18 @@ def suite_name(item: pytest.Item, marker: pytest.Mark) -> str:
 
 
 def example_id(item: pytest.Item) -> str:
-    """An example's id: its dataset id, else its parametrization id, else the test's name."""
+    """An example's id: its dataset id, else its parametrization id (less a model
+    matrix's model), else the test's name."""
     marker = item.get_closest_marker(EXAMPLE_MARKER)
     if marker is not None and marker.args:
         return str(marker.args[0])
     callspec = getattr(item, "callspec", None)
-    return str(callspec.id) if callspec is not None else item.name
+    if callspec is None:
+        return item.name
+    ident, model = str(callspec.id), matrix_model(item)
+    # The same example across a model matrix keeps one id (the model's id is last).
+    if model is not None and ident == model:
+        return str(getattr(item, "originalname", None) or item.name)
+    if model is not None and ident.endswith(f"-{model}"):
+        return ident[: -len(model) - 1]
+    return ident

@@ -279,3 +279,32 @@ def test_the_example_shows_the_matrix_and_merges_from_shards(
     assert code == 0, capsys.readouterr().err
     merged = json.loads((pytester.path / "merged" / "report.json").read_text())
     assert timeless(merged) == timeless(report)
+
+
+def test_example_ids_leave_the_model_out(pytester: pytest.Pytester) -> None:
+    """Ids of a test's own parametrization stay the same across models (pairable)."""
+    pytester.makepyfile(
+        """
+        import pytest
+        import synalinks
+
+        class Answer(synalinks.DataModel):
+            answer: str
+
+        @pytest.mark.synalinks_models("openai/a", "openai/b")
+        @pytest.mark.parametrize("y", [Answer(answer="1"), Answer(answer="2")], ids=["one", "two"])
+        @pytest.mark.synalinks_eval(suite="s")
+        def test_s(y, synalinks_model_name):
+            return y
+
+        @pytest.mark.synalinks_models("openai/a", "openai/b")
+        @pytest.mark.synalinks_eval(suite="single", threshold=0.0)
+        def test_single(synalinks_model_name):
+            return Answer(answer="x")
+        """
+    )
+    result = pytester.runpytest("--synalinks-eval")
+    result.assert_outcomes(passed=6)
+    suites = {s["name"]: s for s in read(pytester)["suites"]}
+    assert [e["id"] for e in suites["s[openai/b]"]["examples"]] == ["one", "two"]
+    assert [e["id"] for e in suites["single[openai/a]"]["examples"]] == ["test_single"]
