@@ -118,7 +118,9 @@ def test_gates_apply_per_suite_model(pytester: pytest.Pytester) -> None:
     write_suite(pytester, threshold=0.9)
     result = pytester.runpytest("--synalinks-eval", "--synalinks-models=openai/small,openai/large")
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["FAILED suite 'qa[[]openai/small[]]' (score 0.667, threshold 0.9)*"])
+    result.stdout.fnmatch_lines(
+        ["FAILED suite 'qa[[]openai/small[]]' (score 0.667, threshold 0.9)*"]
+    )
     assert "FAILED suite 'qa[openai/large]'" not in result.stdout.str()
 
 

@@ -91,7 +91,8 @@ def test_cli_fewer_than_two_runs_or_an_unreadable_one(
     args = ["report", "compare", *map(str, three_runs), str(tmp_path / "bad.json")]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"synatest report compare: error: {tmp_path / 'bad.json'}: not valid JSON")
+    bad = tmp_path / "bad.json"
+    assert err.startswith(f"synatest report compare: error: {bad}: not valid JSON")
 
 
 def test_same_labels_are_numbered(tmp_path: Path) -> None:

@@ -27,9 +27,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from synatest.reports import compare
 
     try:
-        comparison = compare.compare_paths(
-            *args.runs, label_a=args.label_a, label_b=args.label_b
-        )
+        comparison = compare.compare_paths(*args.runs, label_a=args.label_a, label_b=args.label_b)
     except ReportError as error:
         return _fail("compare", str(error))
     if args.output:
@@ -57,9 +55,7 @@ def _compare_many(args: argparse.Namespace) -> int:
     from synatest.reports import compare_many
 
     try:
-        comparison = compare_many.compare_many_paths(
-            args.runs, labels=[args.label_a, args.label_b]
-        )
+        comparison = compare_many.compare_many_paths(args.runs, labels=[args.label_a, args.label_b])
     except ReportError as error:
         return _fail("compare", str(error))
     if args.output:
@@ -177,8 +173,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "runs",
         nargs="+",
         metavar="RUN",
-        help="report.json of each run, or its report directory (A B [C ...]; A is the "
-        "reference)",
+        help="report.json of each run, or its report directory (A B [C ...]; A is the reference)",
     )
     comp.add_argument(
         "--format",

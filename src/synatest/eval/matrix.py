@@ -35,9 +35,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def cell_of(suite: SuiteResult) -> MatrixCell:
     """One suite's statistics as a matrix cell."""
     latencies = [
-        run.duration_s
+        duration
         for example in suite.examples
-        for run in (example.runs or [example])  # (an example recorded without runs)
+        # (an example recorded without runs counts as one run)
+        for duration in ([run.duration_s for run in example.runs] or [example.duration_s])
     ]
     n = suite.n or len(suite.examples)
     return MatrixCell(

@@ -182,9 +182,7 @@ def matrix_cell_lines(cell: MatrixCell) -> list[str]:
     ]
     if cell.verdict is not None:
         delta = "–" if cell.delta is None else f"{cell.delta:+.3f}"
-        lines.append(
-            f"Δ {delta} {fmt_ci(cell.delta_ci_low, cell.delta_ci_high)} {cell.verdict}"
-        )
+        lines.append(f"Δ {delta} {fmt_ci(cell.delta_ci_low, cell.delta_ci_high)} {cell.verdict}")
     return lines
 
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, computed_field
 
 from synatest._atomic import atomic_write_text
 from synatest.errors import ReportError
@@ -114,7 +114,7 @@ def compare_many_paths(
     from synatest.reports.json_report import load_report
 
     if len(paths) < 2:
-        given = ", ".join(map(os.fspath, paths)) or "none"
+        given = ", ".join(str(os.fspath(path)) for path in paths) or "none"
         raise ReportError(
             f"compare needs at least two runs (A B [C ...]), got {len(paths)} ({given}); "
             "give each run's report.json or report directory"
