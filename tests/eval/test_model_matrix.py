@@ -245,7 +245,8 @@ def test_the_example_shows_the_matrix_and_merges_from_shards(
     (pytester.path / "datasets" / "capitals.jsonl").write_text(
         (ROOT / "datasets" / "capitals.jsonl").read_text()
     )
-    pytester.makepyfile(test_model_matrix_eval=EXAMPLE.read_text())
+    # (Not the example's module name: pytest may have imported the example itself.)
+    pytester.makepyfile(test_matrix_example=EXAMPLE.read_text())
     whole = pytester.runpytest("--synalinks-eval", "--synalinks-report-dir=whole")
     whole.assert_outcomes(passed=40)
     assert whole.ret == 0
