@@ -11,6 +11,9 @@ import pytest
 
 EVAL_MARKER = "synalinks_eval"
 EXAMPLE_MARKER = "synalinks_example"
+MODELS_MARKER = "synalinks_models"
+# The fixture naming a test's model; a model matrix parametrizes it (ids: the models).
+MODEL_FIXTURE = "synalinks_model_name"
 # Attribute a parametrized test function carries: the Dataset it was made from.
 DATASET_ATTR = "__synatest_dataset__"
 
@@ -26,21 +29,73 @@ MARKERS = {
         f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "
         "from (set by synatest.parametrize_dataset)"
     ),
+    MODELS_MARKER: (
+        f"{MODELS_MARKER}(*models): a model matrix for this test, class or module: it runs "
+        "once per model (its language_model fixture takes each in turn) and its eval suite "
+        "is named suite[model]; --synalinks-models or --synalinks-model on the command line "
+        "win"
+    ),
 }
 
 
+def parse_models(raw: str) -> tuple[str, ...]:
+    """``"M1,M2,..."``: the models of a matrix, in order.
+
+    Raises:
+        ValueError: no model, an empty name, or a model named twice.
+    """
+    names = tuple(part.strip() for part in str(raw).split(","))
+    return check_models(names, raw)
+
+
+def check_models(names: tuple[str, ...], given: object) -> tuple[str, ...]:
+    if not any(names):
+        raise ValueError(f"expected model names separated by commas, got {given!r}")
+    if "" in names:
+        raise ValueError(f"an empty model name in {given!r}: name every model")
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given twice in {given!r}: name each model once")
+    return names
+
+
+def matrix_model(item: pytest.Item) -> str | None:
+    """The model a test runs with in a model matrix; None outside one."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    model = callspec.params.get(MODEL_FIXTURE)
+    return None if model is None else str(model)
+
+
+def with_model(suite: str, item: pytest.Item) -> str:
+    """``suite[model]`` for a test of a model matrix, else ``suite``."""
+    model = matrix_model(item)
+    return suite if model is None else f"{suite}[{model}]"
+
+
 def suite_name(item: pytest.Item, marker: pytest.Mark) -> str:
-    """The suite of an evaluation example: ``suite=``, else its test function's name."""
+    """The suite of an evaluation example: ``suite=``, else its test function's name;
+    ``suite[model]`` in a model matrix."""
     name = marker.kwargs.get("suite")
-    if name:
-        return str(name)
-    return str(getattr(item, "originalname", None) or item.name)
+    if not name:
+        name = getattr(item, "originalname", None) or item.name
+    return with_model(str(name), item)
 
 
 def example_id(item: pytest.Item) -> str:
-    """An example's id: its dataset id, else its parametrization id, else the test's name."""
+    """An example's id: its dataset id, else its parametrization id (less a model
+    matrix's model), else the test's name."""
     marker = item.get_closest_marker(EXAMPLE_MARKER)
     if marker is not None and marker.args:
         return str(marker.args[0])
     callspec = getattr(item, "callspec", None)
-    return str(callspec.id) if callspec is not None else item.name
+    if callspec is None:
+        return item.name
+    ident, model = str(callspec.id), matrix_model(item)
+    # The same example across a model matrix keeps one id (the model's id is last).
+    if model is not None and ident == model:
+        return str(getattr(item, "originalname", None) or item.name)
+    if model is not None and ident.endswith(f"-{model}"):
+        return ident[: -len(model) - 1]
+    return ident

@@ -190,6 +190,13 @@ group(
             metavar="MODEL",
         ),
         Option(
+            "models",
+            "a model matrix: every test using the `language_model` fixture (or the "
+            "`synalinks_model_name` one) runs once per model, and eval suites are named "
+            "`suite[model]`; the marker synalinks_models(...) sets it per test or module",
+            metavar="M1,M2,...",
+        ),
+        Option(
             "embedding-model",
             "model of the `embedding_model` fixture",
             default=DEFAULT_EMBEDDING_MODEL,

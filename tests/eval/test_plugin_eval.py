@@ -81,7 +81,7 @@ def test_eval_records_rewards_and_writes_the_report(pytester: pytest.Pytester) -
         ]
     )
     report = read_report(pytester)
-    assert report["schema_version"] == 2
+    assert report["schema_version"] == 3
     (suite,) = report["suites"]
     assert (suite["name"], suite["n"], suite["mean"], suite["passes"]) == ("qa", 4, 0.75, 3)
     assert [e["id"] for e in suite["examples"]] == ["q0", "q1", "q2", "q3"]
@@ -310,7 +310,7 @@ def test_unreadable_baseline(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         [
             "ERROR: --synalinks-baseline: baseline */old.json: schema_version 0, this synatest "
-            "reads 1 to 2; save a new baseline with --synalinks-save-baseline"
+            "reads 1 to 3; save a new baseline with --synalinks-save-baseline"
         ]
     )
 

@@ -1,7 +1,8 @@
-"""``synatest report``: compare two runs, re-render a run's reports, merge shards.
+"""``synatest report``: compare runs, re-render a run's reports, merge shards.
 
-``synatest report compare A B [--format md|html|json] [-o PATH]`` puts two runs
-(``report.json`` files or report directories) side by side; ``synatest report render
+``synatest report compare A B [C ...] [--format md|html|json] [-o PATH]`` puts runs
+(``report.json`` files or report directories) side by side: two in full, more as a
+matrix against the first; ``synatest report render
 REPORT [-d DIR]`` rewrites every report file from a ``report.json``; ``synatest report
 merge DIR... -o OUT`` merges the shards of a run and gates it (exit code 0/1/2).
 """
@@ -21,12 +22,12 @@ def _fail(command: str, message: str) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    if len(args.runs) != 2:
+        return _compare_many(args)
     from synatest.reports import compare
 
     try:
-        comparison = compare.compare_paths(
-            args.a, args.b, label_a=args.label_a, label_b=args.label_b
-        )
+        comparison = compare.compare_paths(*args.runs, label_a=args.label_a, label_b=args.label_b)
     except ReportError as error:
         return _fail("compare", str(error))
     if args.output:
@@ -43,6 +44,29 @@ def run_compare(args: argparse.Namespace) -> int:
         print(
             f"synatest: regression in suite(s) {', '.join(worse)}: "
             f"{comparison.b.label} is worse than {comparison.a.label}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _compare_many(args: argparse.Namespace) -> int:
+    """Three runs or more: the matrix, each run against the first."""
+    from synatest.reports import compare_many
+
+    try:
+        comparison = compare_many.compare_many_paths(args.runs, labels=[args.label_a, args.label_b])
+    except ReportError as error:
+        return _fail("compare", str(error))
+    if args.output:
+        path = compare_many.write(comparison, args.output, args.format)
+        print(f"synatest: comparison written to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(compare_many.render(comparison, args.format))
+    if args.fail_on_regression and comparison.regressed:
+        print(
+            f"synatest: regression against {comparison.runs[0].label}: "
+            f"{'; '.join(comparison.regressed)}",
             file=sys.stderr,
         )
         return 1
@@ -137,14 +161,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
     comp = actions.add_parser(
         "compare",
-        help="two runs side by side: metrics with deltas and CIs, flipped examples, cost",
+        help="runs side by side: metrics with deltas and CIs, flipped examples, cost",
         description=(
             "Compare run A (the baseline) with run B (the candidate): before/after, two "
-            "programs or two models. Suites are matched by name, examples by id."
+            "programs or two models. Suites are matched by name, examples by id. With "
+            "three runs or more (A B C ...): a matrix of suites (rows) by runs (columns), "
+            "the best of each row marked, each run against A with paired CIs."
         ),
     )
-    comp.add_argument("a", metavar="A", help="report.json of run A, or its report directory")
-    comp.add_argument("b", metavar="B", help="report.json of run B, or its report directory")
+    comp.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="report.json of each run, or its report directory (A B [C ...]; A is the reference)",
+    )
     comp.add_argument(
         "--format",
         "-f",
@@ -160,8 +190,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     comp.add_argument(
         "--fail-on-regression",
         action="store_true",
-        help="exit 1 when a suite of B is significantly worse (its CI is below 0) or a "
-        "gate that passed in A fails in B",
+        help="exit 1 when a suite of B (or of any later run) is significantly worse than "
+        "A's (its CI is below 0) or a gate that passed in A fails in it",
     )
     comp.set_defaults(handler=run_compare)
 

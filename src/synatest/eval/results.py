@@ -13,8 +13,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 # 2: examples hold their runs (with transcripts), suites the repeat statistics.
+# 3: a model matrix (--synalinks-models): suites hold their `model` and `base_name`, the
+#    run its `matrix` view.
 # Readers accept every version up to this one (older reports lack the new fields).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Usage(BaseModel):
@@ -140,6 +142,9 @@ class SuiteResult(BaseModel):
     gate: str = "mean"  # what the threshold applies to: mean | pass_at_k | pass_hat_k
     k: int | None = None  # the k of a pass_at_k / pass_hat_k gate
     notes: list[str] = Field(default_factory=list)  # caveats a reader must know
+    # A model matrix's suite ``base_name[model]``; both None outside a matrix.
+    model: str | None = None
+    base_name: str | None = None
     gates: list[GateResult] = Field(default_factory=list)
     examples: list[ExampleResult] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
@@ -147,6 +152,46 @@ class SuiteResult(BaseModel):
     @property
     def passed(self) -> bool:
         return all(g.passed for g in self.gates)
+
+
+class MatrixCell(BaseModel):
+    """One suite run with one model (or, in ``report compare``, one run's suite)."""
+
+    suite: str  # the suite's full name: ``suite[model]`` in a run's matrix
+    n: int = 0
+    mean: float | None = None
+    ci_low: float | None = None  # 95% CI of the mean
+    ci_high: float | None = None
+    pass_rate: float | None = None  # examples passed / n
+    errors: int = 0
+    calls: int = 0
+    tokens: int = 0  # prompt + completion
+    cost: float = 0.0
+    latency_p50_s: float | None = None  # of the runs' program calls
+    latency_p95_s: float | None = None
+    gates: bool | None = None  # the suite's gates; None when it has none (or deferred)
+    best: bool = False
+    # ``report compare`` of several runs: against the first run, on shared example ids.
+    delta: float | None = None
+    delta_ci_low: float | None = None  # 95% paired bootstrap CI of delta
+    delta_ci_high: float | None = None
+    n_paired: int | None = None
+    verdict: str | None = None  # better | worse | same | n/a
+
+
+class MatrixRow(BaseModel):
+    """A suite across the models (or runs): one cell per column that ran it."""
+
+    name: str
+    cells: dict[str, MatrixCell] = Field(default_factory=dict)  # by column
+    best: list[str] = Field(default_factory=list)  # columns with the highest mean
+
+
+class Matrix(BaseModel):
+    """Suites as rows, models (or runs) as columns; the best of each row marked."""
+
+    columns: list[str] = Field(default_factory=list)
+    rows: list[MatrixRow] = Field(default_factory=list)
 
 
 class ShardInfo(BaseModel):
@@ -176,6 +221,8 @@ class RunReport(BaseModel):
     duration_s: float = 0.0
     # Set on a shard's report (gates deferred); None on a whole or merged run.
     shard: ShardInfo | None = None
+    # The model matrix of a --synalinks-models run (built from `suites`); None without.
+    matrix: Matrix | None = None
 
     @property
     def passed(self) -> bool:

@@ -28,6 +28,8 @@ def score_suite(
     reward: str | None = None,
     gate: str = "mean",
     k: int | None = None,
+    model: str | None = None,
+    base_name: str | None = None,
 ) -> SuiteResult:
     """Aggregate ``examples`` of suite ``name`` and run its gates.
 
@@ -39,6 +41,7 @@ def score_suite(
         reward: the reward's name, for reports.
         gate: what the threshold applies to: ``mean`` (default), ``pass_at_k`` or
             ``pass_hat_k``; ``k`` is theirs (default: the repeat count).
+        model, base_name: of a model matrix's suite ``base_name[model]``.
 
     The mean is over every run that produced a reward (one run per example without
     repeats: the per-example mean, not Synalinks' mean of per-batch means); errors are
@@ -69,6 +72,8 @@ def score_suite(
         repeat=repeat,
         gate=gate,
         k=None if gate == "mean" else (k or repeat),
+        model=model,
+        base_name=base_name,
     )
     # (runs, passing runs) of each example; an example without runs is one run.
     tallies = [example.tally for example in items]

@@ -27,7 +27,14 @@ from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FIL
 from synatest.eval.gates import GatePolicy
 from synatest.eval.reward_spec import resolve_reward, reward_name
 from synatest.eval.runs import Run, RunRecorder, repeating
-from synatest.markers import DATASET_ATTR, EVAL_MARKER, example_id, suite_name
+from synatest.markers import (
+    DATASET_ATTR,
+    EVAL_MARKER,
+    example_id,
+    matrix_model,
+    suite_name,
+    with_model,
+)
 from synatest.session import ROUTER_KEY, get_session
 
 if TYPE_CHECKING:
@@ -47,7 +54,9 @@ _TOLERATED_KEY = pytest.StashKey[str]()
 class SuiteSpec:
     """One evaluation suite as collected: its marker settings and its test items."""
 
-    name: str
+    name: str  # ``base_name[model]`` in a model matrix
+    model: str | None = None  # its model in a matrix (--synalinks-models)
+    base_name: str | None = None
     reward: Any = None  # as written in the marker
     threshold: float | None = None
     pass_at: float = 1.0
@@ -73,6 +82,8 @@ class SuiteSpec:
             "repeat": self.repeat,
             "gate": self.gate,
             "k": self.k,
+            "model": self.model,
+            "base_name": self.base_name,
         }
 
 
@@ -260,11 +271,14 @@ class EvalSession:
             if marker is None:
                 continue
             settings = _marker_settings(item, marker)
-            name = settings["suite"]
+            name = with_model(settings["suite"], item)
             spec = suites.get(name)
             if spec is None:
+                model = matrix_model(item)
                 spec = suites[name] = SuiteSpec(
                     name=name,
+                    model=model,
+                    base_name=None if model is None else settings["suite"],
                     reward=settings.get("reward"),
                     threshold=settings.get("threshold"),
                     pass_at=float(settings.get("pass_at", 1.0)),
@@ -505,12 +519,15 @@ class EvalSession:
                     reward=spec.get("reward"),
                     gate=spec.get("gate") or "mean",
                     k=spec.get("k"),
+                    model=spec.get("model"),
+                    base_name=spec.get("base_name"),
                 )
             )
         usage = Usage()
         for suite in suites:
             usage = usage + suite.usage
         from synatest import __version__
+        from synatest.eval.matrix import build_matrix
 
         shard_info = None
         if self.shard is not None:
@@ -529,6 +546,7 @@ class EvalSession:
             usage=usage,
             duration_s=time.monotonic() - self.started,
             shard=shard_info,
+            matrix=build_matrix(suites),
         )
 
     def _shard_info(self, results: list[tuple[int, ExampleResult]]) -> ShardInfo:
@@ -612,6 +630,11 @@ class EvalSession:
             ]
             for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
                 terminal.write_line(line)
+            if report.matrix is not None:
+                from synatest.eval.matrix import summary_lines
+
+                for line in summary_lines(report.matrix):
+                    terminal.write_line(line)
             for suite in report.suites:
                 for gate in suite.gates:
                     if gate.name == "regression" and gate.passed and "paired" in gate.details:

@@ -14,6 +14,11 @@ Installing doubles for a test, three ways:
 
 ``scripted_lm`` answers before the marker's doubles, and when the test has marker
 doubles it passes requests it has no reply for on to them.
+
+A model matrix (``--synalinks-models M1,M2``, ini ``synalinks_models``, marker
+``synalinks_models(...)``) parametrizes the ``synalinks_model_name`` fixture, which
+``language_model`` asks for: every test using either runs once per model (ids: the
+model names). The command line wins over the marker, the marker over the ini.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import pytest
 
 from synatest import options
+from synatest.markers import MODEL_FIXTURE, MODELS_MARKER, check_models, parse_models
 from synatest.session import ROUTER_KEY
 
 LM_MARKER = "synalinks_lm"
@@ -34,11 +40,72 @@ MARKER_LINES = [
 ]
 _MARKER_LAYER = "synalinks_lm marker: "
 _MARKER_DOUBLES = pytest.StashKey[list[Any]]()
+# The matrix of the command line or ini (None: none), and whether it came from the CLI.
+_MATRIX = pytest.StashKey[tuple[tuple[str, ...] | None, bool]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKER_LINES:
         config.addinivalue_line("markers", line)
+    config.stash[_MATRIX] = _session_matrix(config)
+
+
+def _session_matrix(config: pytest.Config) -> tuple[tuple[str, ...] | None, bool]:
+    """The models of ``--synalinks-models`` (or its ini key), checked once at start."""
+    models = options.get("models")
+    cli = config.getoption(models.dest, default=None)
+    if cli is not None:
+        if config.getoption(options.get("model").dest, default=None) is not None:
+            raise pytest.UsageError(
+                "--synalinks-models and --synalinks-model both given: --synalinks-models "
+                "M1,M2 runs each test with every model, --synalinks-model M with one; pass one"
+            )
+        try:
+            return parse_models(cli), True
+        except ValueError as error:
+            raise pytest.UsageError(f"--synalinks-models: {error}") from None
+    raw = config.getini(models.dest)
+    if raw:
+        try:
+            return parse_models(str(raw)), False
+        except ValueError as error:
+            raise pytest.UsageError(f"ini {models.dest}: {error}") from None
+    return None, False
+
+
+def _matrix_of(metafunc: pytest.Metafunc) -> tuple[str, ...] | None:
+    """The models a test runs with: the command line's, its marker's, the ini's."""
+    session, from_cli = metafunc.config.stash.get(_MATRIX, (None, False))
+    if from_cli:
+        return session
+    if metafunc.config.getoption(options.get("model").dest, default=None) is not None:
+        return None  # --synalinks-model M on the command line: that one model
+    marker = metafunc.definition.get_closest_marker(MODELS_MARKER)
+    if marker is None:
+        return session
+    where = f"@pytest.mark.{MODELS_MARKER} on {metafunc.definition.nodeid}"
+    if marker.kwargs or not all(isinstance(arg, str) for arg in marker.args):
+        raise pytest.UsageError(
+            f"{where}: give the model names as strings, e.g. "
+            f'@pytest.mark.{MODELS_MARKER}("openai/gpt-4o-mini", "openai/gpt-4o")'
+        )
+    try:
+        return check_models(tuple(marker.args), marker.args)
+    except ValueError as error:
+        raise pytest.UsageError(f"{where}: {error}") from None
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own parametrize: ids end with the model
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if MODEL_FIXTURE not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if MODEL_FIXTURE in (names.split(",") if isinstance(names, str) else names):
+            return  # the test lists its models itself
+    models = _matrix_of(metafunc)
+    if models:
+        metafunc.parametrize(MODEL_FIXTURE, models, ids=models, indirect=True)
 
 
 def _marker_doubles(item: pytest.Item) -> list[Any]:
@@ -149,11 +216,20 @@ def hash_embeddings(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def language_model(request: pytest.FixtureRequest) -> Any:
-    """A synalinks.LanguageModel for --synalinks-model (ini synalinks_model)."""
+def synalinks_model_name(request: pytest.FixtureRequest) -> str:
+    """The test's model name: its model of the matrix (--synalinks-models), else
+    --synalinks-model. Ask for it in your own fixtures to build their models."""
+    param = getattr(request, "param", None)
+    return str(param) if param is not None else str(options.value(request.config, "model"))
+
+
+@pytest.fixture
+def language_model(synalinks_model_name: str) -> Any:
+    """A synalinks.LanguageModel for --synalinks-model (ini synalinks_model), or each
+    model of --synalinks-models in turn."""
     import synalinks
 
-    return synalinks.LanguageModel(model=options.value(request.config, "model"))
+    return synalinks.LanguageModel(model=synalinks_model_name)
 
 
 @pytest.fixture

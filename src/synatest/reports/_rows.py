@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from synatest.eval.results import ExampleResult, RunReport, SuiteResult
+from synatest.eval.results import ExampleResult, MatrixCell, RunReport, SuiteResult
 
 
 def status(example: ExampleResult) -> str:
@@ -157,3 +157,34 @@ def fence(lines: list[str], info: str = "") -> list[str]:
     """A fenced code block around ``lines`` that no line inside can close."""
     ticks = "`" * max(3, _longest_run("\n".join(lines), "`") + 1)
     return [f"{ticks}{info}", *lines, ticks]
+
+
+# --- the model matrix (report.md/html, report compare of several runs) -------------
+
+BEST_MARK = "★"
+
+
+def fmt_seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f} s"
+
+
+def matrix_cell_lines(cell: MatrixCell) -> list[str]:
+    """A matrix cell as short lines of plain text: mean (★ when best) and CI, pass rate,
+    tokens and cost, p50/p95 latency, and the delta against the first column if any."""
+    mean = fmt_float(cell.mean) + (f" {BEST_MARK}" if cell.best else "")
+    lines = [
+        mean,
+        fmt_ci(cell.ci_low, cell.ci_high),
+        f"pass {fmt_pct(cell.pass_rate)}"
+        + (f", {cell.errors} error{'s' * (cell.errors != 1)}" if cell.errors else ""),
+        f"{cell.tokens:,} tok, {fmt_cost(cell.cost)}",
+        f"p50 {fmt_seconds(cell.latency_p50_s)}, p95 {fmt_seconds(cell.latency_p95_s)}",
+    ]
+    if cell.verdict is not None:
+        delta = "–" if cell.delta is None else f"{cell.delta:+.3f}"
+        lines.append(f"Δ {delta} {fmt_ci(cell.delta_ci_low, cell.delta_ci_high)} {cell.verdict}")
+    return lines
+
+
+def fmt_pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"

@@ -30,6 +30,7 @@ def environment(autoescape: bool) -> Any:
     env.globals["suite_status"] = _rows.suite_status
     env.globals["status"] = _rows.status
     env.globals["pass_at_k"] = _rows.fmt_pass_at_k
+    env.globals["matrix_cell_lines"] = _rows.matrix_cell_lines
     return env
 
 

@@ -287,7 +287,7 @@ def compare_suites(a: SuiteResult | None, b: SuiteResult | None) -> SuiteCompari
     return result
 
 
-def _info(report: RunReport, label: str | None, source: str | None) -> RunInfo:
+def run_info(report: RunReport, label: str | None, source: str | None) -> RunInfo:
     return RunInfo(
         label=label or report.label or (Path(source).stem if source else "run"),
         source=source,
@@ -311,8 +311,8 @@ def compare_runs(
     source_b: str | None = None,
 ) -> Comparison:
     """Compare run ``a`` (the baseline) with run ``b`` (the candidate)."""
-    info_a = _info(a, label_a, source_a)
-    info_b = _info(b, label_b, source_b)
+    info_a = run_info(a, label_a, source_a)
+    info_b = run_info(b, label_b, source_b)
     if info_a.label == info_b.label:
         info_a.label, info_b.label = f"A: {info_a.label}", f"B: {info_b.label}"
     suites_a = {s.name: s for s in a.suites}
@@ -326,7 +326,7 @@ def compare_runs(
     )
 
 
-def _label(source: str | os.PathLike[str]) -> str:
+def run_label(source: str | os.PathLike[str]) -> str:
     path = Path(source)
     return path.name if path.is_dir() else path.parent.name or path.stem
 
@@ -345,8 +345,8 @@ def compare_paths(
     return compare_runs(
         run_a,
         run_b,
-        label_a=label_a or run_a.label or _label(a),
-        label_b=label_b or run_b.label or _label(b),
+        label_a=label_a or run_a.label or run_label(a),
+        label_b=label_b or run_b.label or run_label(b),
         source_a=os.fspath(a),
         source_b=os.fspath(b),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from synatest._atomic import atomic_write_text
-from synatest.eval.results import ExampleResult, RunReport
+from synatest.eval.results import ExampleResult, Matrix, RunReport
 from synatest.reports import _rows, _templates
 from synatest.reports._rows import code, escape, fence
 
@@ -39,6 +39,25 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
             disable_numparse=True,
         )
     )
+
+
+def matrix_table(matrix: Matrix, *, first: str = "Suite") -> str:
+    """The matrix as a Markdown table: a row per suite, a column per model (or run),
+    each cell's lines joined by ``<br>`` (GitHub renders them as line breaks)."""
+    header = [first, *(escape(column) for column in matrix.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in matrix.rows:
+        cells = [escape(row.name)]
+        for column in matrix.columns:
+            cell = row.cells.get(column)
+            if cell is None:
+                cells.append("–")
+                continue
+            parts = _rows.matrix_cell_lines(cell)
+            parts[0] = f"**{parts[0]}**" if cell.best else parts[0]
+            cells.append("<br>".join(escape(part) if i else part for i, part in enumerate(parts)))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _not_passed(examples: list[ExampleResult]) -> list[ExampleResult]:
@@ -139,6 +158,7 @@ def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_S
     return _templates.render(
         "report.md.j2",
         report=report,
+        matrix_table=matrix_table(report.matrix) if report.matrix else "",
         suites_table=suites_table,
         repeat_table=repeat_table,
         notes=notes,

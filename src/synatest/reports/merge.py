@@ -17,6 +17,7 @@ from pathlib import Path
 
 from synatest.errors import ReportError
 from synatest.eval.gates import GatePolicy
+from synatest.eval.matrix import build_matrix
 from synatest.eval.results import ExampleResult, RunReport, SuiteResult, Usage
 from synatest.eval.scoring import score_suite
 from synatest.reports.json_report import load_report, resolve_report_path
@@ -183,6 +184,8 @@ def merge_reports(
                 reward=spec.reward,
                 gate=spec.gate,
                 k=spec.k,
+                model=spec.model,
+                base_name=spec.base_name,
             )
         )
     usage = Usage()
@@ -199,4 +202,5 @@ def merge_reports(
         usage=usage,
         # The wall time of shards run side by side: the slowest one.
         duration_s=max(s.report.duration_s for s in shards),
+        matrix=build_matrix(suites),
     )
