@@ -12,7 +12,6 @@ import subprocess
 import time
 import traceback
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,8 +24,9 @@ from synatest.errors import LMCallFailed
 from synatest.eval import flags, shard
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
-from synatest.eval.reward_spec import resolve_reward, reward_name
+from synatest.eval.reward_spec import resolve_reward
 from synatest.eval.runs import Run, RunRecorder, repeating
+from synatest.eval.suite_spec import SuiteSpec, check_consistent, marker_settings
 from synatest.markers import (
     DATASET_ATTR,
     EVAL_MARKER,
@@ -43,95 +43,7 @@ if TYPE_CHECKING:
 # The result objects (pydantic) and what builds them are imported by the methods
 # that run in eval mode only, so loading the plugin costs no pydantic import.
 
-MARKER_ARGS = ("suite", "reward", "threshold", "pass_at", "repeat", "gate", "k")
 _TOLERATED_KEY = pytest.StashKey[str]()
-
-
-# -- the suites registry -------------------------------------------------------------
-
-
-@dataclass
-class SuiteSpec:
-    """One evaluation suite as collected: its marker settings and its test items."""
-
-    name: str  # ``base_name[model]`` in a model matrix
-    model: str | None = None  # its model in a matrix (--synalinks-models)
-    base_name: str | None = None
-    reward: Any = None  # as written in the marker
-    threshold: float | None = None
-    pass_at: float = 1.0
-    repeat: int = 1  # runs per example (marker repeat=, else --synalinks-repeat)
-    gate: str = "mean"  # what the threshold applies to
-    k: int | None = None  # of a pass_at_k / pass_hat_k gate
-    marker_kwargs: dict[str, Any] = field(default_factory=dict)
-    dataset: Dataset | None = None
-    items: list[pytest.Item] = field(default_factory=list)
-    resolved_reward: Any = None  # the Synalinks Reward, once resolved
-
-    @property
-    def reward_name(self) -> str:
-        if self.resolved_reward is not None:
-            return reward_name(self.resolved_reward)
-        return reward_name(self.reward)
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "reward": self.reward_name,
-            "threshold": self.threshold,
-            "pass_at": self.pass_at,
-            "repeat": self.repeat,
-            "gate": self.gate,
-            "k": self.k,
-            "model": self.model,
-            "base_name": self.base_name,
-        }
-
-
-def _marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
-    where = f"@pytest.mark.{EVAL_MARKER} on {item.nodeid}"
-    if marker.args:
-        raise pytest.UsageError(f"{where}: pass keyword arguments ({', '.join(MARKER_ARGS)})")
-    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGS))
-    if unknown:
-        raise pytest.UsageError(
-            f"{where}: unknown argument(s) {', '.join(unknown)}; expected {', '.join(MARKER_ARGS)}"
-        )
-    settings = dict(marker.kwargs)
-    function = getattr(item, "originalname", None) or item.name
-    suite = settings.get("suite", function)
-    if not isinstance(suite, str) or not suite:
-        raise pytest.UsageError(f"{where}: suite= must be a non-empty string, got {suite!r}")
-    settings["suite"] = suite
-    for key in ("threshold", "pass_at"):
-        value = settings.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise pytest.UsageError(f"{where}: {key}= must be a number, got {value!r}")
-    for key in ("repeat", "k"):
-        value = settings.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise pytest.UsageError(f"{where}: {key}= must be a whole number >= 1, got {value!r}")
-    gate = settings.get("gate", "mean")
-    if gate not in flags.GATES:
-        raise pytest.UsageError(
-            f"{where}: gate= must be one of {', '.join(map(repr, flags.GATES))}, got {gate!r}"
-        )
-    settings["gate"] = gate
-    repeat = flags.repeat_of(item.config, marker)
-    settings["repeat"] = repeat
-    if gate == "mean":
-        if settings.get("k") is not None:
-            raise pytest.UsageError(f"{where}: k= applies to gate='pass_at_k' or 'pass_hat_k'")
-    else:
-        k = settings.get("k") or repeat
-        if k > repeat:
-            raise pytest.UsageError(
-                f"{where}: k={k} needs at least {k} runs per example, the suite has {repeat} "
-                f"(set repeat={k} on the marker or pass --synalinks-repeat {k})"
-            )
-        settings["k"] = k
-    return settings
 
 
 def to_json(value: Any) -> Any:
@@ -270,7 +182,7 @@ class EvalSession:
             marker = item.get_closest_marker(EVAL_MARKER)
             if marker is None:
                 continue
-            settings = _marker_settings(item, marker)
+            settings = marker_settings(item, marker)
             name = with_model(settings["suite"], item)
             spec = suites.get(name)
             if spec is None:
@@ -292,7 +204,7 @@ class EvalSession:
                     },
                 )
             else:
-                self._check_consistent(spec, settings, item)
+                check_consistent(spec, settings, item)
             spec.items.append(item)
             dataset = getattr(getattr(item, "obj", None), DATASET_ATTR, None)
             if isinstance(dataset, Dataset) and spec.dataset is None:
@@ -314,31 +226,6 @@ class EvalSession:
                     raise pytest.UsageError(
                         f"suite {spec.name!r} ({spec.items[0].nodeid}): {error}"
                     ) from None
-
-    @staticmethod
-    def _check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Item) -> None:
-        first = spec.items[0].nodeid
-        for key, mine in (
-            ("reward", spec.reward_name),
-            ("threshold", spec.threshold),
-            ("pass_at", spec.pass_at),
-            ("repeat", spec.repeat),
-            ("gate", spec.gate),
-            ("k", spec.k),
-        ):
-            theirs: Any
-            if key == "reward":
-                theirs = reward_name(settings.get("reward"))
-            elif key == "pass_at":
-                theirs = float(settings.get("pass_at", 1.0))
-            else:
-                theirs = settings.get(key)
-            if theirs != mine:
-                raise pytest.UsageError(
-                    f"suite {spec.name!r} is declared with different {key}= values: {mine!r} "
-                    f"({first}) and {theirs!r} ({item.nodeid}); give every test of a suite "
-                    "the same settings"
-                )
 
     def spec_of(self, item: pytest.Item) -> SuiteSpec | None:
         marker = item.get_closest_marker(EVAL_MARKER)
@@ -588,90 +475,17 @@ class EvalSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def terminal_summary(self, terminal: Any) -> None:
-        report = self.report
-        if not self.enabled or self.is_worker or report is None:
+        if not self.enabled or self.is_worker or self.report is None:
             return
-        from tabulate import tabulate
+        from synatest.eval.summary import write_summary
 
-        terminal.section("synatest eval")
-        if not report.suites:
-            terminal.write_line("no evaluation example ran (no test marked synalinks_eval was run)")
-        else:
-            rows = []
-            for suite in report.suites:
-                ci = (
-                    f"{suite.ci_low:.3f}-{suite.ci_high:.3f}"
-                    if suite.ci_low is not None and suite.ci_high is not None
-                    else "n/a"
-                )
-                rows.append(
-                    [
-                        suite.name,
-                        suite.reward,
-                        suite.n,
-                        "n/a" if suite.mean is None else f"{suite.mean:.3f}",
-                        ci,
-                        "-" if suite.threshold is None else f"{suite.threshold:g}",
-                        suite.passes,
-                        suite.errors,
-                        "deferred" if self.shard else "PASS" if suite.passed else "FAIL",
-                    ]
-                )
-            headers = [
-                "suite",
-                "reward",
-                "n",
-                "mean",
-                "95% CI",
-                "threshold",
-                "passes",
-                "errors",
-                "gate",
-            ]
-            for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
-                terminal.write_line(line)
-            if report.matrix is not None:
-                from synatest.eval.matrix import summary_lines
-
-                for line in summary_lines(report.matrix):
-                    terminal.write_line(line)
-            for suite in report.suites:
-                for gate in suite.gates:
-                    if gate.name == "regression" and gate.passed and "paired" in gate.details:
-                        d = gate.details
-                        terminal.write_line(
-                            f"suite {suite.name!r} vs baseline: {d['paired']} paired examples, "
-                            f"drop {d['drop']:+.3f}, {len(d['worse'])} worse, "
-                            f"{len(d['better'])} better (p={d['p_value']:.3f})"
-                        )
-            for suite in report.suites:
-                for gate in suite.gates:
-                    if not gate.passed:
-                        score = "n/a" if suite.mean is None else f"{suite.mean:.3f}"
-                        threshold = "-" if suite.threshold is None else f"{suite.threshold:g}"
-                        terminal.write_line(
-                            f"FAILED suite {suite.name!r} (score {score}, threshold {threshold}) "
-                            f"{gate.name} gate: {gate.message}",
-                            red=True,
-                        )
-        if self.shard is not None:
-            terminal.write_line(
-                f"synatest: shard {self.shard}: suite gates deferred (this shard saw part of "
-                "each suite); merge every shard's report with `synatest report merge DIR... "
-                "-o OUT`, whose exit code is the gate verdict",
-                yellow=True,
-            )
-        if self.report_path is not None:
-            terminal.write_line(f"report: {self.report_path}")
-        if self.save_baseline is not None:
-            terminal.write_line(f"baseline saved: {self.save_baseline}")
-        if not report.passed:
-            terminal.write_line(
-                "synatest: suite gates failed, so the session fails (exit code 1) even if "
-                "every example test passed",
-                red=True,
-                bold=True,
-            )
+        write_summary(
+            terminal,
+            self.report,
+            shard=self.shard,
+            report_path=self.report_path,
+            save_baseline=self.save_baseline,
+        )
 
 
 def _gate_label(gate: str, k: int | None) -> str:
