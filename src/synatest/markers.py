@@ -1,4 +1,4 @@
-"""Marker names and example ids shared by datasets, eval mode and training.
+"""Marker names and example ids shared by datasets, eval mode, training and cassettes.
 
 The lowest module of the eval side: :mod:`synatest.datasets` tags each example with
 :data:`EXAMPLE_MARKER`, eval mode and ``synatest train`` read it back. Importing this
@@ -11,6 +11,7 @@ import pytest
 
 EVAL_MARKER = "synalinks_eval"
 EXAMPLE_MARKER = "synalinks_example"
+CASSETTE_MARKER = "synalinks_cassette"  # declared by the cassettes plugin
 # Attribute a parametrized test function carries: the Dataset it was made from.
 DATASET_ATTR = "__synatest_dataset__"
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
 from synatest import _env
+from synatest._postimport import PostImportFinder
 from synatest.errors import LMCallFailed, SynatestError
 from synatest.seam.provider import ORIGINALS, SEAMS
 from synatest.seam.request import Kind, LMRequest
@@ -160,50 +159,12 @@ _HOOKS: dict[str, Callable[[ModuleType], None]] = {
 }
 
 
-class _PostImportLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader, callback: Callable[[ModuleType], None]):
-        self._loader = loader
-        self._callback = callback
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        # Restore the real loader so reloads and introspection see it.
-        module.__loader__ = self._loader
-        if module.__spec__ is not None:
-            module.__spec__.loader = self._loader
-        self._loader.exec_module(module)
-        self._callback(module)
-
-
-class _PostImportFinder(importlib.abc.MetaPathFinder):
-    """Runs a callback right after selected modules finish importing."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        callback = _HOOKS.get(fullname)
-        if callback is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PostImportLoader(spec.loader, callback)
-                return spec
-        return None
-
-
-_FINDER = _PostImportFinder()
+_FINDER = PostImportFinder(_HOOKS)
 
 
 def activate() -> None:
     """Patch what is imported already and what will be (idempotent)."""
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
+    _FINDER.install()
     for name, callback in _HOOKS.items():
         module = sys.modules.get(name)
         if module is not None:
@@ -212,8 +173,7 @@ def activate() -> None:
 
 def deactivate() -> None:
     """Undo every patch (end of the pytest session)."""
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
+    _FINDER.uninstall()
     uninstall_litellm()
     unpatch_synalinks()
     _env.unpatch_duckdb()
