@@ -12,6 +12,7 @@ import pytest
 EVAL_MARKER = "synalinks_eval"
 EXAMPLE_MARKER = "synalinks_example"
 CASSETTE_MARKER = "synalinks_cassette"  # declared by the cassettes plugin
+LM_MARKER = "synalinks_lm"  # declared by the doubles plugin
 # Attribute a parametrized test function carries: the Dataset it was made from.
 DATASET_ATTR = "__synatest_dataset__"
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from synatest import options
+from synatest.markers import LM_MARKER
 from synatest.session import ROUTER_KEY
 
-LM_MARKER = "synalinks_lm"
 MARKER_LINES = [
     f"{LM_MARKER}(*doubles): serve this test's LM/embedding calls with these doubles "
     "(e.g. synatest.SchemaLM(seed=1), synatest.HashEmbeddings(dim=64)); each is copied "
@@ -41,64 +41,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
 
 
-def _marker_doubles(item: pytest.Item) -> list[Any]:
-    from synatest.doubles.base import Double
-
-    doubles: list[Any] = []
-    # Closest first: a test's own marker before its class's and module's.
-    for marker in item.iter_markers(LM_MARKER):
-        if marker.kwargs:
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.{LM_MARKER} takes doubles as positional "
-                f"arguments, not keywords {sorted(marker.kwargs)}; e.g. "
-                f"@pytest.mark.{LM_MARKER}(synatest.SchemaLM(seed=1))"
-            )
-        if not marker.args:
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.{LM_MARKER}() needs at least one double, e.g. "
-                f"@pytest.mark.{LM_MARKER}(synatest.SchemaLM(seed=1))"
-            )
-        for arg in marker.args:
-            if isinstance(arg, Double):
-                doubles.append(arg.fresh())
-            elif isinstance(arg, type) and issubclass(arg, Double):
-                doubles.append(arg())
-            elif callable(arg) and _takes_no_arguments(arg):
-                made = arg()
-                if not isinstance(made, Double):
-                    raise pytest.UsageError(
-                        f"{item.nodeid}: the factory {arg!r} given to "
-                        f"@pytest.mark.{LM_MARKER} returned {type(made).__name__}, not a "
-                        "synatest double"
-                    )
-                doubles.append(made)
-            else:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.{LM_MARKER} got {arg!r}; give synatest "
-                    "doubles (ScriptedLM, FunctionLM, SchemaLM, HashEmbeddings), their "
-                    "classes, or zero-argument factories returning one"
-                )
-    return doubles
-
-
-def _takes_no_arguments(obj: Any) -> bool:
-    import inspect
-
-    try:
-        parameters = inspect.signature(obj).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return all(
-        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
-    )
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     router = item.stash.get(ROUTER_KEY, None)
     if router is None or item.get_closest_marker(LM_MARKER) is None:
         return
-    doubles = _marker_doubles(item)
+    from synatest.doubles.marker import marker_doubles
+
+    doubles = marker_doubles(item)
     for double in doubles:
         router.use(double, name=_MARKER_LAYER + type(double).__name__)
         router.add_check(double.check)

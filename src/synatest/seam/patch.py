@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from types import ModuleType
@@ -150,11 +152,59 @@ def unpatch_synalinks() -> None:
     _SYNALINKS_PATCHED.clear()
 
 
+# --- DuckDB: its home under the session temp dir -------------------------------
+
+
+def patch_duckdb(module: ModuleType) -> None:
+    """Make ``duckdb.connect`` use ``$SYNATEST_DUCKDB_HOME`` as DuckDB's home directory.
+
+    DuckDB puts its extension directory (where ``INSTALL`` writes and autoloading
+    looks) and its persistent secrets under its home directory, ``$HOME`` by default.
+    Extensions are never fetched from the network in a session: known extensions
+    are not auto-installed, and an explicit ``INSTALL`` (Synalinks' KnowledgeBase
+    installs ``fts`` and ``vss``) reads ``<home>/repository`` instead of
+    extensions.duckdb.org, failing at once when the file is not there. For full-text
+    or vector search offline, point ``SYNATEST_DUCKDB_HOME`` at a directory whose
+    ``.duckdb/extensions`` holds them (``SYNATEST_DUCKDB_HOME=$HOME`` reuses yours).
+    What the caller passes in ``config`` wins. Idempotent; undone by
+    :func:`unpatch_duckdb`.
+    """
+    original = getattr(module, "connect", None)
+    if original is None or getattr(original, "__synatest_patched__", False):
+        return
+
+    @functools.wraps(original)
+    def hermetic_connect(*args: Any, **kwargs: Any) -> Any:
+        home = os.environ.get(_env.DUCKDB_HOME_ENV)
+        if home:
+            config = dict(kwargs.get("config") or {})
+            if len(args) >= 3:  # connect(database, read_only, config)
+                config = dict(args[2] or {})
+                args = args[:2]
+            config.setdefault("home_directory", home)
+            config.setdefault("autoinstall_known_extensions", False)
+            config.setdefault("custom_extension_repository", os.path.join(home, "repository"))
+            kwargs["config"] = config
+        return original(*args, **kwargs)
+
+    hermetic_connect.__synatest_patched__ = True  # type: ignore[attr-defined]
+    hermetic_connect.__synatest_original__ = original  # type: ignore[attr-defined]
+    module.connect = hermetic_connect  # type: ignore[attr-defined]
+
+
+def unpatch_duckdb() -> None:
+    module = sys.modules.get("duckdb")
+    connect = getattr(module, "connect", None)
+    original = getattr(connect, "__synatest_original__", None)
+    if module is not None and original is not None:
+        module.connect = original  # type: ignore[attr-defined]
+
+
 # --- apply the patches whenever the modules are imported -------------------------
 
 _HOOKS: dict[str, Callable[[ModuleType], None]] = {
     "litellm": install_litellm,
-    "duckdb": _env.patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
+    "duckdb": patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
     **{name: patch_synalinks_module for name in _LM_MODULES},
 }
 
@@ -176,4 +226,4 @@ def deactivate() -> None:
     _FINDER.uninstall()
     uninstall_litellm()
     unpatch_synalinks()
-    _env.unpatch_duckdb()
+    unpatch_duckdb()
