@@ -1,41 +1,59 @@
 """synatest: test, evaluate and train Synalinks programs with pytest.
 
-Importing ``synatest`` is cheap: names that need Synalinks are loaded on first use
-(PEP 562), so the pytest plugin costs nothing to a suite that never uses them.
+Importing ``synatest`` is cheap: every public name is loaded on first use (PEP 562),
+so the pytest plugin, which imports this package, costs nothing to a suite that never
+uses them.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from synatest.errors import (
-    CassetteError,
-    CassetteMiss,
-    DatasetError,
-    LMCallFailed,
-    SchemaMismatch,
-    ScriptExhausted,
-    SynatestError,
-    UnservedLMCall,
-    UnusedReplies,
-)
-from synatest.seam import LMRequest, Router
+if TYPE_CHECKING:  # at run time every public name is loaded on first access
+    from synatest.errors import (
+        CassetteError,
+        CassetteMiss,
+        DatasetError,
+        LMCallFailed,
+        SchemaMismatch,
+        ScriptExhausted,
+        SynatestError,
+        UnservedLMCall,
+        UnusedReplies,
+    )
+    from synatest.seam import LMRequest, Router
 
 # Public name -> module that defines it, imported on first access. Every name here
 # is listed in __all__ too.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "CassetteError",
+            "CassetteMiss",
+            "DatasetError",
+            "InvalidReply",
+            "LMCallFailed",
+            "ReportError",
+            "SchemaMismatch",
+            "ScriptExhausted",
+            "SynatestError",
+            "UnservedLMCall",
+            "UnusedReplies",
+        ),
+        "synatest.errors",
+    ),
+    "LMRequest": "synatest.seam",
+    "Router": "synatest.seam",
     "Contains": "synatest.rewards",
     "Dataset": "synatest.datasets",
     "Example": "synatest.datasets",
     "FunctionLM": "synatest.doubles.function",
     "HashEmbeddings": "synatest.doubles.embeddings",
-    "InvalidReply": "synatest.errors",
     "JSONSchemaValid": "synatest.rewards",
     "NumericMatch": "synatest.rewards",
     "ProgramSpec": "synatest.programs",
     "RegexMatch": "synatest.rewards",
-    "ReportError": "synatest.errors",
     "SchemaLM": "synatest.doubles.schema",
     "ScriptedLM": "synatest.doubles.scripted",
     "Scrubber": "synatest.cassettes.normalize",

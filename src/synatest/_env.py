@@ -10,12 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
 
 # Variables set whatever the user has (they only switch things *off*).
 FORCED = {
@@ -37,7 +33,8 @@ REDIRECTED_DIRS = {
     "HF_DATASETS_CACHE": "hf-datasets",  # datasets writes its cache on load
     # DuckDB (Synalinks' KnowledgeBase) keeps extensions (and installs missing ones:
     # `INSTALL fts`) and secrets under `~/.duckdb`; it has no variable for that, so
-    # `duckdb.connect` is given this as its `home_directory` (see `patch_duckdb`).
+    # `duckdb.connect` is given this as its `home_directory` (see
+    # `synatest.seam.patch.patch_duckdb`).
     DUCKDB_HOME_ENV: "duckdb",
     # SchemaLM's Hypothesis storage (its unicode tables cache), instead of
     # `./.hypothesis` in the working directory (see `hypothesis_home`).
@@ -47,13 +44,16 @@ REDIRECTED_DIRS = {
 MARKER = "SYNATEST_SESSION_TMP"  # tells xdist workers the dirs are already ours
 
 
-@dataclass
 class HermeticEnv:
     """What :func:`enter` changed, so :meth:`restore` can put it back."""
 
-    tmpdir: str | None
-    owns_tmpdir: bool
-    saved: dict[str, str | None] = field(default_factory=dict)
+    # A plain class, not a dataclass: it loads with the plugin (see synatest.options.Option).
+    def __init__(
+        self, tmpdir: str | None, owns_tmpdir: bool, saved: dict[str, str | None] | None = None
+    ) -> None:
+        self.tmpdir = tmpdir
+        self.owns_tmpdir = owns_tmpdir
+        self.saved: dict[str, str | None] = {} if saved is None else saved
 
     def restore(self, environ: MutableMapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -94,51 +94,6 @@ def enter(environ: MutableMapping[str, str] | None = None) -> HermeticEnv:
     if owns:
         put(MARKER, tmpdir)
     return handle
-
-
-def patch_duckdb(module: ModuleType) -> None:
-    """Make ``duckdb.connect`` use ``$SYNATEST_DUCKDB_HOME`` as DuckDB's home directory.
-
-    DuckDB puts its extension directory (where ``INSTALL`` writes and autoloading
-    looks) and its persistent secrets under its home directory, ``$HOME`` by default.
-    Extensions are never fetched from the network in a session: known extensions
-    are not auto-installed, and an explicit ``INSTALL`` (Synalinks' KnowledgeBase
-    installs ``fts`` and ``vss``) reads ``<home>/repository`` instead of
-    extensions.duckdb.org, failing at once when the file is not there. For full-text
-    or vector search offline, point ``SYNATEST_DUCKDB_HOME`` at a directory whose
-    ``.duckdb/extensions`` holds them (``SYNATEST_DUCKDB_HOME=$HOME`` reuses yours).
-    What the caller passes in ``config`` wins. Idempotent; undone by
-    :func:`unpatch_duckdb`.
-    """
-    original = getattr(module, "connect", None)
-    if original is None or getattr(original, "__synatest_patched__", False):
-        return
-
-    @functools.wraps(original)
-    def hermetic_connect(*args: Any, **kwargs: Any) -> Any:
-        home = os.environ.get(DUCKDB_HOME_ENV)
-        if home:
-            config = dict(kwargs.get("config") or {})
-            if len(args) >= 3:  # connect(database, read_only, config)
-                config = dict(args[2] or {})
-                args = args[:2]
-            config.setdefault("home_directory", home)
-            config.setdefault("autoinstall_known_extensions", False)
-            config.setdefault("custom_extension_repository", os.path.join(home, "repository"))
-            kwargs["config"] = config
-        return original(*args, **kwargs)
-
-    hermetic_connect.__synatest_patched__ = True  # type: ignore[attr-defined]
-    hermetic_connect.__synatest_original__ = original  # type: ignore[attr-defined]
-    module.connect = hermetic_connect  # type: ignore[attr-defined]
-
-
-def unpatch_duckdb() -> None:
-    module = sys.modules.get("duckdb")
-    connect = getattr(module, "connect", None)
-    original = getattr(connect, "__synatest_original__", None)
-    if module is not None and original is not None:
-        module.connect = original  # type: ignore[attr-defined]
 
 
 def hypothesis_home() -> str:

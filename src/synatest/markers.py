@@ -1,4 +1,4 @@
-"""Marker names and example ids shared by datasets, eval mode and training.
+"""Marker names and example ids shared by datasets, eval mode, training and cassettes.
 
 The lowest module of the eval side: :mod:`synatest.datasets` tags each example with
 :data:`EXAMPLE_MARKER`, eval mode and ``synatest train`` read it back. Importing this
@@ -14,6 +14,8 @@ EXAMPLE_MARKER = "synalinks_example"
 MODELS_MARKER = "synalinks_models"
 # The fixture naming a test's model; a model matrix parametrizes it (ids: the models).
 MODEL_FIXTURE = "synalinks_model_name"
+CASSETTE_MARKER = "synalinks_cassette"  # declared by the cassettes plugin
+LM_MARKER = "synalinks_lm"  # declared by the doubles plugin
 # Attribute a parametrized test function carries: the Dataset it was made from.
 DATASET_ATTR = "__synatest_dataset__"
 
@@ -36,27 +38,6 @@ MARKERS = {
         "win"
     ),
 }
-
-
-def parse_models(raw: str) -> tuple[str, ...]:
-    """``"M1,M2,..."``: the models of a matrix, in order.
-
-    Raises:
-        ValueError: no model, an empty name, or a model named twice.
-    """
-    names = tuple(part.strip() for part in str(raw).split(","))
-    return check_models(names, raw)
-
-
-def check_models(names: tuple[str, ...], given: object) -> tuple[str, ...]:
-    if not any(names):
-        raise ValueError(f"expected model names separated by commas, got {given!r}")
-    if "" in names:
-        raise ValueError(f"an empty model name in {given!r}: name every model")
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise ValueError(f"{', '.join(twice)} given twice in {given!r}: name each model once")
-    return names
 
 
 def matrix_model(item: pytest.Item) -> str | None:

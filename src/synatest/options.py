@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -21,21 +20,56 @@ DEFAULT_MODEL = "openai/gpt-4o-mini"
 DEFAULT_EMBEDDING_MODEL = "openai/text-embedding-3-small"
 
 
-@dataclass(frozen=True)
 class Option:
-    """One ``--synalinks-NAME`` flag and its ``synalinks_NAME`` ini key."""
+    """One ``--synalinks-NAME`` flag and its ``synalinks_NAME`` ini key.
 
-    name: str  # without the prefix, dashes: "record-mode"
-    help: str
-    default: Any = None
-    type: Callable[[str], Any] | None = None  # converts CLI and ini strings
-    choices: tuple[str, ...] | None = None
-    flag: bool = False  # a boolean switch: present means True
-    metavar: str | None = None
-    nargs: str | None = None  # "?" for an optional value (const = ``const``)
-    const: Any = None
-    ini: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    A plain class, not a dataclass: ``@dataclass`` compiles its methods when the module
+    is imported, which every pytest run pays (benchmarks/bench_collect.py).
+    """
+
+    __slots__ = (
+        "choices",
+        "const",
+        "default",
+        "extra",
+        "flag",
+        "help",
+        "ini",
+        "metavar",
+        "name",
+        "nargs",
+        "type",
+    )
+
+    def __init__(
+        self,
+        name: str,  # without the prefix, dashes: "record-mode"
+        help: str,
+        *,
+        default: Any = None,
+        type: Callable[[str], Any] | None = None,  # converts CLI and ini strings
+        choices: tuple[str, ...] | None = None,
+        flag: bool = False,  # a boolean switch: present means True
+        metavar: str | None = None,
+        nargs: str | None = None,  # "?" for an optional value (const = ``const``)
+        const: Any = None,
+        ini: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.default = default
+        self.type = type
+        self.choices = choices
+        self.flag = flag
+        self.metavar = metavar
+        self.nargs = nargs
+        self.const = const
+        self.ini = ini
+        self.extra: dict[str, Any] = extra or {}
+
+    def __repr__(self) -> str:
+        return f"Option({self.name!r})"
 
     @property
     def flag_name(self) -> str:

@@ -3,6 +3,12 @@
 Created in ``pytest_configure`` and kept in ``config.stash``; each hook in
 :mod:`synatest.plugin` is one call into it. Usable without pytest's hook machinery (the
 ``synatest`` CLI and the unit tests drive it directly).
+
+Light to import, since pytest loads it with the plugin: the seam (routers, patches)
+is loaded when the session first needs it -- its first test, or the first import of
+a module the seam patches (litellm, DuckDB, Synalinks) or of the seam itself -- and
+the event loop when async code first runs. A ``pytest --collect-only`` of a suite
+that never uses Synalinks loads neither.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ import random
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from synatest import _asyncio, _env, options, seam
-from synatest.seam import Router
+from synatest import _env, options
+from synatest._postimport import PostImportFinder
+
+if TYPE_CHECKING:
+    from synatest._asyncio import SessionLoop
+    from synatest.seam import Router
 
 SESSION_KEY = pytest.StashKey["SynatestSession"]()
-ROUTER_KEY = pytest.StashKey[Router]()
+ROUTER_KEY = pytest.StashKey["Router"]()
 
 ALLOW_LM_ERRORS = "synalinks_allow_lm_errors"
 
@@ -58,6 +69,28 @@ def reset_synalinks(seed: int) -> None:
 _ACTIVE: list[SynatestSession] = []
 _SYNALINKS_CORE = "synalinks.src.backend.pydantic.core"
 
+# The modules whose import turns the seam on: those it patches (the keys of
+# ``synatest.seam.patch._HOOKS``; a test checks both lists agree) and the seam itself,
+# so that code using it before the first test (a conftest installing a double) finds
+# the session's router in force.
+SEAM_TRIGGERS = (
+    "litellm",
+    "duckdb",
+    "synalinks.src.modules.language_models.language_model",
+    "synalinks.src.modules.embedding_models.embedding_model",
+    "synalinks.src.modules.decision_models.decision_model",
+    "synatest.seam",
+)
+
+
+def _seam_needed(module: ModuleType) -> None:
+    if _ACTIVE:
+        # No speedups here: Synalinks may be half imported.
+        _ACTIVE[-1].need_seam(speedups=False)
+
+
+_TRIGGERS = PostImportFinder(dict.fromkeys(SEAM_TRIGGERS, _seam_needed))
+
 
 def _uninstall_speedups() -> None:
     speedups = sys.modules.get("synatest.speedups")
@@ -74,18 +107,42 @@ class SynatestSession:
         self.seed: int = options.value(config, "seed")
         self.live: bool = options.value(config, "live")
         self.speedups: bool = not options.value(config, "no-speedups")
-        self.loop = _asyncio.SessionLoop()
         # Lines added to every "unserved call" message; "{nodeid}" is filled in.
         self.unserved_hints: list[str] = []
-        self.session_router = Router(live=self.live, test_id=None)
+        self.session_router: Router | None = None  # made with the seam
         self.test_router: Router | None = None
+        self._loop: SessionLoop | None = None
+        self._seam_on = False
+
+    @property
+    def loop(self) -> SessionLoop:
+        """The session's event loop (one ``asyncio.Runner``), made on first use."""
+        if self._loop is None:
+            from synatest._asyncio import SessionLoop
+
+            self._loop = SessionLoop()
+        return self._loop
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
         _ACTIVE.append(self)
-        self._apply()
+        if any(name in sys.modules for name in SEAM_TRIGGERS):
+            self._apply()
+        else:
+            _TRIGGERS.install()  # the seam turns on when one of them is imported
 
-    def _apply(self) -> None:
+    def need_seam(self, *, speedups: bool = True) -> None:
+        """Turn the seam on for this session, unless it is on already."""
+        if not self._seam_on:
+            self._apply(speedups=speedups)
+
+    def _apply(self, *, speedups: bool = True) -> None:
+        _TRIGGERS.uninstall()
+        from synatest import seam
+
+        if self.session_router is None:
+            self.session_router = seam.Router(live=self.live, test_id=None)
+        self._seam_on = True
         seam.set_zero_waits(not self.live)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
@@ -93,7 +150,8 @@ class SynatestSession:
         # Per session: a session starts with empty caches (a nested pytester session
         # with --synalinks-no-speedups runs with none, then hands back to the outer).
         _uninstall_speedups()
-        self._speedups()
+        if speedups:
+            self._speedups()
 
     def _speedups(self) -> None:
         # Imported once Synalinks is: a suite that never uses it loads nothing more.
@@ -103,16 +161,24 @@ class SynatestSession:
             speedups.install()
 
     def close(self) -> None:
-        self.loop.close()
+        if self._loop is not None:
+            self._loop.close()
         if self in _ACTIVE:
             _ACTIVE.remove(self)
-        seam.set_test_router(None)
+        _TRIGGERS.uninstall()
+        # Nothing to undo if the seam was never loaded.
+        seam = sys.modules.get("synatest.seam")
+        if seam is not None:
+            seam.set_test_router(None)
         if _ACTIVE:
             # A session nested in another (pytester's in-process runs): hand the
             # seam back to the outer session instead of unpatching it.
-            _ACTIVE[-1]._apply()
-        else:
-            seam.set_session_router(Router())
+            if seam is not None:
+                _ACTIVE[-1]._apply()
+            else:
+                _TRIGGERS.install()
+        elif seam is not None:
+            seam.set_session_router(seam.Router())
             seam.deactivate()
             _uninstall_speedups()
         if self.env is not None:
@@ -120,7 +186,10 @@ class SynatestSession:
 
     # -- per test --------------------------------------------------------------
     def start_test(self, item: pytest.Item) -> Router:
-        router = Router(
+        self.need_seam()
+        from synatest import seam
+
+        router = seam.Router(
             live=self.live,
             test_id=item.nodeid,
             allow_lm_errors=item.get_closest_marker(ALLOW_LM_ERRORS) is not None,
@@ -145,15 +214,21 @@ class SynatestSession:
             router.run_checks()
 
     def end_test(self, item: pytest.Item) -> None:
+        from synatest import seam
+
         self.test_router = None
         seam.set_test_router(None)
 
     # -- async support -----------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Any:
+        from synatest import _asyncio
+
         self._speedups()  # Synalinks may have been imported by a fixture
         return _asyncio.pyfunc_call(self.loop, item)
 
     def fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+        from synatest import _asyncio
+
         return _asyncio.fixture_setup(self.loop, fixturedef, request)
 
     def report_header(self) -> str:

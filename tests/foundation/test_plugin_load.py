@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,84 @@ def test_plugin_load_imports_neither_synalinks_nor_litellm(pytester: pytest.Pyte
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
+
+
+# Every synatest module a `pytest --collect-only` of a suite that never uses Synalinks
+# loads: the plugin's declarations (options, markers, fixtures, hooks) and nothing of
+# what they forward to. Each costs startup time, all the more with no bytecode cache
+# (benchmarks/bench_collect.py: < 50 ms in all); add one here only on purpose.
+STARTUP_MODULES = {
+    "synatest",
+    "synatest._argtypes",
+    "synatest._env",
+    "synatest._postimport",
+    "synatest.eval",
+    "synatest.eval.flags",
+    "synatest.eval.hookspecs",
+    "synatest.eval.shard_flags",
+    "synatest.markers",
+    "synatest.options",
+    "synatest.plugin",
+    "synatest.plugin.cassettes",
+    "synatest.plugin.concurrency",
+    "synatest.plugin.doubles",
+    "synatest.plugin.eval",
+    "synatest.plugin.reports",
+    "synatest.plugin.train",
+    "synatest.session",
+}
+STARTUP_LINES = 2_200  # their source lines, docstrings and comments included
+
+
+def test_collect_only_of_a_plain_suite_loads_only_the_declarations(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_plain="def test_a():\n    pass\n")
+    pytester.makeconftest(
+        """
+        import json, sys
+
+        def pytest_sessionfinish(session):
+            loaded = {
+                name: getattr(module, "__file__", None)
+                for name, module in sys.modules.items()
+                if name == "synatest" or name.startswith("synatest.")
+            }
+            (session.config.rootpath / "loaded.json").write_text(json.dumps(loaded))
+        """
+    )
+    result = pytester.runpytest_subprocess("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*1 test collected*"])
+    loaded = json.loads((pytester.path / "loaded.json").read_text())
+    assert set(loaded) == STARTUP_MODULES, sorted(set(loaded) ^ STARTUP_MODULES)
+    lines = sum(len(Path(path).read_text().splitlines()) for path in loaded.values())
+    assert lines <= STARTUP_LINES
+
+
+def test_seam_triggers_are_the_modules_the_seam_patches() -> None:
+    from synatest.seam import patch
+    from synatest.session import SEAM_TRIGGERS
+
+    assert set(SEAM_TRIGGERS) == {*patch._HOOKS, "synatest.seam"}
+
+
+def test_a_module_imported_at_collection_is_patched_before_any_test(
+    pytester: pytest.Pytester,
+) -> None:
+    # The session loads the seam when litellm is first imported (here by a test module
+    # at collection), not only when its first test starts.
+    pytester.makepyfile(test_lm="import litellm\n\ndef test_a():\n    pass\n")
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_collection_finish(session):
+            seam = getattr(sys.modules["litellm"].acompletion, "__synatest_seam__", False)
+            print(f"seam at collection: {seam}")
+        """
+    )
+    result = pytester.runpytest_subprocess("--collect-only", "-s")
+    result.stdout.fnmatch_lines(["seam at collection: True"])
 
 
 EVAL_CORE = (

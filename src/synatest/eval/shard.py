@@ -16,7 +16,8 @@ Tests that are not eval examples run in shard 1 only, unless
 ``--synalinks-shard-all-tests``. A shard's report.json carries a ``shard`` field and no
 gate results: a shard sees part of each suite, so ``synatest report merge`` gates.
 
-Light to import (no pydantic): the plugin calls it at collection.
+Light to import (no pydantic); the plugin loads it at collection when a shard is set
+(:mod:`synatest.eval.shard_flags` holds the flags).
 """
 
 from __future__ import annotations
@@ -24,15 +25,30 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import pytest
 
 from synatest import options
-from synatest._argtypes import BadValue
+from synatest.eval.shard_flags import ENV_VAR, SHARD_KEY, Shard, parse_shard, shard_of
 from synatest.markers import EVAL_MARKER, example_id, suite_name
 
-ENV_VAR = "SYNATEST_SHARD"
+# The flags, their parser and the shard in force live in shard_flags (loaded with the
+# plugin); re-exported here, the module sharded runs use.
+__all__ = [
+    "DEFERRED_NOTE",
+    "ENV_VAR",
+    "ORDER_KEY",
+    "RUN_ID_VARS",
+    "SHARD_KEY",
+    "Shard",
+    "assign",
+    "parse_shard",
+    "run_id",
+    "select",
+    "shard_of",
+    "split",
+]
+
 # Environment variables that identify one CI run (so shards of different runs are not
 # merged): ours first, then GitHub Actions, GitLab CI, Buildkite, CircleCI, Jenkins.
 RUN_ID_VARS = (
@@ -46,84 +62,10 @@ RUN_ID_VARS = (
 # nodeid -> position in the whole collection (before the shard's deselection), so
 # examples of every shard sort into the order of an unsharded run.
 ORDER_KEY = pytest.StashKey[dict[str, int]]()
-SHARD_KEY = pytest.StashKey["Shard | None"]()
 DEFERRED_NOTE = (
     "shard {index}/{count}: gates deferred, this shard saw part of the suite; "
     "`synatest report merge` of every shard's report gates the whole"
 )
-
-
-@dataclass(frozen=True)
-class Shard:
-    """Shard ``index`` (1-based) of ``count``."""
-
-    index: int
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
-def parse_shard(raw: str) -> Shard:
-    """``I/N`` with 1 <= I <= N, e.g. ``2/3``.
-
-    Raises:
-        BadValue: with a message saying what is expected.
-    """
-    text = str(raw).strip()
-    index_text, slash, count_text = text.partition("/")
-    try:
-        if not slash:
-            raise ValueError
-        index, count = int(index_text), int(count_text)
-    except ValueError:
-        raise BadValue(
-            f"expected a shard as I/N (this machine runs shard I of N, 1-based), such as "
-            f"1/4, got {raw!r}"
-        ) from None
-    if count < 1:
-        raise BadValue(f"the shard count N must be at least 1, got {raw!r}")
-    if not 1 <= index <= count:
-        raise BadValue(
-            f"the shard index I must be between 1 and N={count} (shards are 1-based), got {raw!r}"
-        )
-    return Shard(index, count)
-
-
-options.group(
-    "shard",
-    [
-        options.Option(
-            "shard",
-            "run only shard I of N of the evaluation examples (e.g. 2/4; 1-based, a stable "
-            "per-suite split, the same on every machine); non-eval tests run in shard 1. "
-            f"Also ${ENV_VAR}. Gates are deferred to `synatest report merge`",
-            metavar="I/N",
-            type=parse_shard,
-        ),
-        options.Option(
-            "shard-all-tests",
-            "with --synalinks-shard: run the tests that are not eval examples in every "
-            "shard, not only in shard 1",
-            flag=True,
-        ),
-    ],
-)
-
-
-def shard_of(config: pytest.Config, environ: Mapping[str, str] | None = None) -> Shard | None:
-    """The shard in force: command line, then ``$SYNATEST_SHARD``, then the ini."""
-    cli = config.getoption(options.get("shard").dest, default=None)
-    if cli is not None:
-        return cli  # type: ignore[no-any-return]
-    raw = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
-    if raw:
-        try:
-            return parse_shard(raw)
-        except BadValue as error:
-            raise pytest.UsageError(f"${ENV_VAR}: {error}") from None
-    value = options.value(config, "shard")
-    return value if isinstance(value, Shard) else None
 
 
 def run_id(environ: Mapping[str, str] | None = None) -> str | None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from synatest import _env, options
-from synatest.seam import Router
 from synatest.session import MARKERS, ROUTER_KEY, SESSION_KEY, SynatestSession, get_session
+
+if TYPE_CHECKING:
+    from synatest.seam import Router
 
 # Feature plugins (options, markers, fixtures, hooks of one capability each),
 # registered by this one. Each must stay light to import. They are registered in

@@ -29,10 +29,9 @@ from typing import Any
 import pytest
 
 from synatest import options
-from synatest.markers import MODEL_FIXTURE, MODELS_MARKER, check_models, parse_models
+from synatest.markers import LM_MARKER, MODEL_FIXTURE
 from synatest.session import ROUTER_KEY
 
-LM_MARKER = "synalinks_lm"
 MARKER_LINES = [
     f"{LM_MARKER}(*doubles): serve this test's LM/embedding calls with these doubles "
     "(e.g. synatest.SchemaLM(seed=1), synatest.HashEmbeddings(dim=64)); each is copied "
@@ -47,52 +46,11 @@ _MATRIX = pytest.StashKey[tuple[tuple[str, ...] | None, bool]]()
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKER_LINES:
         config.addinivalue_line("markers", line)
-    config.stash[_MATRIX] = _session_matrix(config)
+    models = options.get("models").dest
+    if config.getoption(models, default=None) is not None or config.getini(models):
+        from synatest.model_matrix import session_matrix
 
-
-def _session_matrix(config: pytest.Config) -> tuple[tuple[str, ...] | None, bool]:
-    """The models of ``--synalinks-models`` (or its ini key), checked once at start."""
-    models = options.get("models")
-    cli = config.getoption(models.dest, default=None)
-    if cli is not None:
-        if config.getoption(options.get("model").dest, default=None) is not None:
-            raise pytest.UsageError(
-                "--synalinks-models and --synalinks-model both given: --synalinks-models "
-                "M1,M2 runs each test with every model, --synalinks-model M with one; pass one"
-            )
-        try:
-            return parse_models(cli), True
-        except ValueError as error:
-            raise pytest.UsageError(f"--synalinks-models: {error}") from None
-    raw = config.getini(models.dest)
-    if raw:
-        try:
-            return parse_models(str(raw)), False
-        except ValueError as error:
-            raise pytest.UsageError(f"ini {models.dest}: {error}") from None
-    return None, False
-
-
-def _matrix_of(metafunc: pytest.Metafunc) -> tuple[str, ...] | None:
-    """The models a test runs with: the command line's, its marker's, the ini's."""
-    session, from_cli = metafunc.config.stash.get(_MATRIX, (None, False))
-    if from_cli:
-        return session
-    if metafunc.config.getoption(options.get("model").dest, default=None) is not None:
-        return None  # --synalinks-model M on the command line: that one model
-    marker = metafunc.definition.get_closest_marker(MODELS_MARKER)
-    if marker is None:
-        return session
-    where = f"@pytest.mark.{MODELS_MARKER} on {metafunc.definition.nodeid}"
-    if marker.kwargs or not all(isinstance(arg, str) for arg in marker.args):
-        raise pytest.UsageError(
-            f"{where}: give the model names as strings, e.g. "
-            f'@pytest.mark.{MODELS_MARKER}("openai/gpt-4o-mini", "openai/gpt-4o")'
-        )
-    try:
-        return check_models(tuple(marker.args), marker.args)
-    except ValueError as error:
-        raise pytest.UsageError(f"{where}: {error}") from None
+        config.stash[_MATRIX] = session_matrix(config)
 
 
 @pytest.hookimpl(trylast=True)  # after the test's own parametrize: ids end with the model
@@ -103,61 +61,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
         if MODEL_FIXTURE in (names.split(",") if isinstance(names, str) else names):
             return  # the test lists its models itself
-    models = _matrix_of(metafunc)
+    from synatest.model_matrix import matrix_of
+
+    models = matrix_of(metafunc, *metafunc.config.stash.get(_MATRIX, (None, False)))
     if models:
         metafunc.parametrize(MODEL_FIXTURE, models, ids=models, indirect=True)
-
-
-def _marker_doubles(item: pytest.Item) -> list[Any]:
-    from synatest.doubles.base import Double
-
-    doubles: list[Any] = []
-    # Closest first: a test's own marker before its class's and module's.
-    for marker in item.iter_markers(LM_MARKER):
-        if marker.kwargs:
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.{LM_MARKER} takes doubles as positional "
-                f"arguments, not keywords {sorted(marker.kwargs)}; e.g. "
-                f"@pytest.mark.{LM_MARKER}(synatest.SchemaLM(seed=1))"
-            )
-        if not marker.args:
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.{LM_MARKER}() needs at least one double, e.g. "
-                f"@pytest.mark.{LM_MARKER}(synatest.SchemaLM(seed=1))"
-            )
-        for arg in marker.args:
-            if isinstance(arg, Double):
-                doubles.append(arg.fresh())
-            elif isinstance(arg, type) and issubclass(arg, Double):
-                doubles.append(arg())
-            elif callable(arg) and _takes_no_arguments(arg):
-                made = arg()
-                if not isinstance(made, Double):
-                    raise pytest.UsageError(
-                        f"{item.nodeid}: the factory {arg!r} given to "
-                        f"@pytest.mark.{LM_MARKER} returned {type(made).__name__}, not a "
-                        "synatest double"
-                    )
-                doubles.append(made)
-            else:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.{LM_MARKER} got {arg!r}; give synatest "
-                    "doubles (ScriptedLM, FunctionLM, SchemaLM, HashEmbeddings), their "
-                    "classes, or zero-argument factories returning one"
-                )
-    return doubles
-
-
-def _takes_no_arguments(obj: Any) -> bool:
-    import inspect
-
-    try:
-        parameters = inspect.signature(obj).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return all(
-        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
-    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -165,7 +73,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     router = item.stash.get(ROUTER_KEY, None)
     if router is None or item.get_closest_marker(LM_MARKER) is None:
         return
-    doubles = _marker_doubles(item)
+    from synatest.doubles.marker import marker_doubles
+
+    doubles = marker_doubles(item)
     for double in doubles:
         router.use(double, name=_MARKER_LAYER + type(double).__name__)
         router.add_check(double.check)

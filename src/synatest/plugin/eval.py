@@ -1,6 +1,7 @@
 """pytest plugin of eval mode: options, markers, and hooks forwarding to EvalSession.
 
-Light to import: it loads :mod:`synatest.eval.flags` only. The eval core
+Light to import: it loads :mod:`synatest.eval.flags` and
+:mod:`synatest.eval.shard_flags` only. The eval core
 (:mod:`synatest.eval.session`: datasets, gates, statistics) is imported when the run
 has ``--synalinks-eval`` or collects an evaluation example; Synalinks only to
 resolve rewards, in ``--synalinks-eval`` runs.
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest import markers, options
-from synatest.eval import flags, hookspecs, shard
+from synatest.eval import flags, hookspecs, shard_flags
 
 if TYPE_CHECKING:
     from synatest.eval.session import EvalSession
@@ -44,7 +45,7 @@ def eval_session(config: pytest.Config, create: bool = False) -> EvalSession | N
 def pytest_configure(config: pytest.Config) -> None:
     for line in markers.MARKERS.values():
         config.addinivalue_line("markers", line)
-    config.stash[shard.SHARD_KEY] = shard.shard_of(config)  # a bad value fails at start
+    config.stash[shard_flags.SHARD_KEY] = shard_flags.shard_of(config)  # a bad value fails at start
     if flags.enabled(config):
         eval_session(config, create=True)
     else:
@@ -54,7 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--synalinks-shard: keep this shard's examples (after every other selection)."""
-    shard.select(config, items)
+    if config.stash.get(shard_flags.SHARD_KEY, None) is not None:
+        from synatest.eval import shard
+
+        shard.select(config, items)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
+import functools
+import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
 from synatest import _env
+from synatest._postimport import PostImportFinder
 from synatest.errors import LMCallFailed, SynatestError
 from synatest.seam.provider import ORIGINALS, SEAMS
 from synatest.seam.request import Kind, LMRequest
@@ -151,59 +152,69 @@ def unpatch_synalinks() -> None:
     _SYNALINKS_PATCHED.clear()
 
 
+# --- DuckDB: its home under the session temp dir -------------------------------
+
+
+def patch_duckdb(module: ModuleType) -> None:
+    """Make ``duckdb.connect`` use ``$SYNATEST_DUCKDB_HOME`` as DuckDB's home directory.
+
+    DuckDB puts its extension directory (where ``INSTALL`` writes and autoloading
+    looks) and its persistent secrets under its home directory, ``$HOME`` by default.
+    Extensions are never fetched from the network in a session: known extensions
+    are not auto-installed, and an explicit ``INSTALL`` (Synalinks' KnowledgeBase
+    installs ``fts`` and ``vss``) reads ``<home>/repository`` instead of
+    extensions.duckdb.org, failing at once when the file is not there. For full-text
+    or vector search offline, point ``SYNATEST_DUCKDB_HOME`` at a directory whose
+    ``.duckdb/extensions`` holds them (``SYNATEST_DUCKDB_HOME=$HOME`` reuses yours).
+    What the caller passes in ``config`` wins. Idempotent; undone by
+    :func:`unpatch_duckdb`.
+    """
+    original = getattr(module, "connect", None)
+    if original is None or getattr(original, "__synatest_patched__", False):
+        return
+
+    @functools.wraps(original)
+    def hermetic_connect(*args: Any, **kwargs: Any) -> Any:
+        home = os.environ.get(_env.DUCKDB_HOME_ENV)
+        if home:
+            config = dict(kwargs.get("config") or {})
+            if len(args) >= 3:  # connect(database, read_only, config)
+                config = dict(args[2] or {})
+                args = args[:2]
+            config.setdefault("home_directory", home)
+            config.setdefault("autoinstall_known_extensions", False)
+            config.setdefault("custom_extension_repository", os.path.join(home, "repository"))
+            kwargs["config"] = config
+        return original(*args, **kwargs)
+
+    hermetic_connect.__synatest_patched__ = True  # type: ignore[attr-defined]
+    hermetic_connect.__synatest_original__ = original  # type: ignore[attr-defined]
+    module.connect = hermetic_connect  # type: ignore[attr-defined]
+
+
+def unpatch_duckdb() -> None:
+    module = sys.modules.get("duckdb")
+    connect = getattr(module, "connect", None)
+    original = getattr(connect, "__synatest_original__", None)
+    if module is not None and original is not None:
+        module.connect = original  # type: ignore[attr-defined]
+
+
 # --- apply the patches whenever the modules are imported -------------------------
 
 _HOOKS: dict[str, Callable[[ModuleType], None]] = {
     "litellm": install_litellm,
-    "duckdb": _env.patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
+    "duckdb": patch_duckdb,  # KnowledgeBase: DuckDB's home under the session temp dir
     **{name: patch_synalinks_module for name in _LM_MODULES},
 }
 
 
-class _PostImportLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader, callback: Callable[[ModuleType], None]):
-        self._loader = loader
-        self._callback = callback
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        # Restore the real loader so reloads and introspection see it.
-        module.__loader__ = self._loader
-        if module.__spec__ is not None:
-            module.__spec__.loader = self._loader
-        self._loader.exec_module(module)
-        self._callback(module)
-
-
-class _PostImportFinder(importlib.abc.MetaPathFinder):
-    """Runs a callback right after selected modules finish importing."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        callback = _HOOKS.get(fullname)
-        if callback is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PostImportLoader(spec.loader, callback)
-                return spec
-        return None
-
-
-_FINDER = _PostImportFinder()
+_FINDER = PostImportFinder(_HOOKS)
 
 
 def activate() -> None:
     """Patch what is imported already and what will be (idempotent)."""
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
+    _FINDER.install()
     for name, callback in _HOOKS.items():
         module = sys.modules.get(name)
         if module is not None:
@@ -212,8 +223,7 @@ def activate() -> None:
 
 def deactivate() -> None:
     """Undo every patch (end of the pytest session)."""
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
+    _FINDER.uninstall()
     uninstall_litellm()
     unpatch_synalinks()
-    _env.unpatch_duckdb()
+    unpatch_duckdb()
