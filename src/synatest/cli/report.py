@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from synatest.errors import ReportError
 
@@ -19,6 +20,15 @@ from synatest.errors import ReportError
 def _fail(command: str, message: str) -> int:
     print(f"synatest report {command}: error: {message}", file=sys.stderr)
     return 2
+
+
+def _emit(renderer: Any, comparison: Any, args: argparse.Namespace) -> None:
+    """Write a comparison to ``-o PATH``, else to stdout, in ``--format``."""
+    if args.output:
+        path = renderer.write(comparison, args.output, args.format)
+        print(f"synatest: comparison written to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(renderer.render(comparison, args.format))
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -30,11 +40,7 @@ def run_compare(args: argparse.Namespace) -> int:
         comparison = compare.compare_paths(*args.runs, label_a=args.label_a, label_b=args.label_b)
     except ReportError as error:
         return _fail("compare", str(error))
-    if args.output:
-        path = compare.write(comparison, args.output, args.format)
-        print(f"synatest: comparison written to {path}", file=sys.stderr)
-    else:
-        sys.stdout.write(compare.render(comparison, args.format))
+    _emit(compare, comparison, args)
     if args.fail_on_regression and comparison.regressed:
         worse = [
             s.name
@@ -58,11 +64,7 @@ def _compare_many(args: argparse.Namespace) -> int:
         comparison = compare_many.compare_many_paths(args.runs, labels=[args.label_a, args.label_b])
     except ReportError as error:
         return _fail("compare", str(error))
-    if args.output:
-        path = compare_many.write(comparison, args.output, args.format)
-        print(f"synatest: comparison written to {path}", file=sys.stderr)
-    else:
-        sys.stdout.write(compare_many.render(comparison, args.format))
+    _emit(compare_many, comparison, args)
     if args.fail_on_regression and comparison.regressed:
         print(
             f"synatest: regression against {comparison.runs[0].label}: "

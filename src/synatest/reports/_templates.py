@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from synatest.reports import _rows
@@ -37,3 +38,12 @@ def environment(autoescape: bool) -> Any:
 def render(name: str, **context: Any) -> str:
     autoescape = name.endswith(".html.j2")
     return str(environment(autoescape).get_template(name).render(**context))
+
+
+def render_as[T](renderers: Mapping[str, Callable[[T], str]], value: T, fmt: str) -> str:
+    """``value`` rendered by the renderer of format ``fmt`` (md, html, json)."""
+    try:
+        renderer = renderers[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(renderers)}") from None
+    return renderer(value)

@@ -489,10 +489,7 @@ RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
 
 
 def render(comparison: Comparison, fmt: str) -> str:
-    try:
-        return RENDERERS[fmt](comparison)
-    except KeyError:
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(RENDERERS)}") from None
+    return _templates.render_as(RENDERERS, comparison, fmt)
 
 
 def write(comparison: Comparison, path: str | os.PathLike[str], fmt: str) -> Path:

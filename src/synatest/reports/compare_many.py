@@ -152,10 +152,7 @@ RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
 
 
 def render(comparison: MatrixComparison, fmt: str) -> str:
-    try:
-        return RENDERERS[fmt](comparison)
-    except KeyError:
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(RENDERERS)}") from None
+    return _templates.render_as(RENDERERS, comparison, fmt)
 
 
 def write(comparison: MatrixComparison, path: str | os.PathLike[str], fmt: str) -> Path:
