@@ -249,13 +249,11 @@ class SynatestPersister:
 
         count = len(cassette_dict.get("requests") or ())
         text = seal(HTTP_HEADER + serialize(cassette_dict, serializer), count)
-        hits = secrets.scan(text)
-        if hits:
-            raise CassetteError(
-                f"refusing to write HTTP cassette {cassette_path}: it contains "
-                + "; ".join(str(h) for h in hits)
-                + ". Remove the secret from the program's inputs or scrub it."
-            )
+        secrets.refuse(
+            text,
+            f"write HTTP cassette {cassette_path}",
+            "Remove the secret from the program's inputs or scrub it.",
+        )
         atomic_write_text(cassette_path, text)
 
 

@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
+from synatest.errors import CassetteError
+
 # Name segments (split on `_`, `-`, `.` and camelCase) that mark a credential.
 SECRET_WORDS = frozenset(
     {
@@ -179,3 +181,15 @@ def scan(text: str, environ: Mapping[str, str] | None = None) -> list[SecretHit]
                 SecretHit(f"something that looks like a {kind}", _line_of(text, match.start()))
             )
     return hits
+
+
+def refuse(text: str, action: str, advice: str, environ: Mapping[str, str] | None = None) -> None:
+    """Raise if ``text`` holds a secret: ``refusing to {action}: it contains ... {advice}``.
+
+    Raises:
+        CassetteError: naming every hit (variable or key kind, and line), never a value.
+    """
+    hits = scan(text, environ)
+    if hits:
+        found = "; ".join(str(hit) for hit in hits)
+        raise CassetteError(f"refusing to {action}: it contains {found}. {advice}")

@@ -505,16 +505,14 @@ class Cassette:
     ) -> Path:
         """Write the cassette atomically, after the secret scan."""
         text = self.to_text(interactions)
-        hits = secrets.scan(text, environ)
-        if hits:
-            found = "; ".join(str(hit) for hit in hits)
-            raise CassetteError(
-                f"refusing to write cassette {self.path}: it contains {found}. "
-                "A secret reached a prompt or a reply: remove it from the program's "
-                "inputs, or register a scrubber for it "
-                "(synatest.cassettes.register_scrubber(...) or "
-                "@pytest.mark.synalinks_cassette(scrub=[...]))"
-            )
+        secrets.refuse(
+            text,
+            f"write cassette {self.path}",
+            "A secret reached a prompt or a reply: remove it from the program's inputs, or "
+            "register a scrubber for it (synatest.cassettes.register_scrubber(...) or "
+            "@pytest.mark.synalinks_cassette(scrub=[...]))",
+            environ,
+        )
         atomic_write_text(self.path, text)
         self.dirty = False
         self.sealed, self.format = True, FORMAT_VERSION
@@ -542,13 +540,9 @@ def reseal(path: Path, *, environ: dict[str, str] | None = None) -> bool:
     cassette = Cassette(path)
     cassette._parse(body)
     sealed = sealing.seal(body, len(cassette))
-    hits = secrets.scan(sealed, environ)
-    if hits:
-        raise CassetteError(
-            f"refusing to seal cassette {path}: it contains "
-            + "; ".join(str(hit) for hit in hits)
-            + ". Remove the secret from the file first."
-        )
+    secrets.refuse(
+        sealed, f"seal cassette {path}", "Remove the secret from the file first.", environ
+    )
     atomic_write_text(path, sealed)
     return True
 
