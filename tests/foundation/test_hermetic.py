@@ -12,21 +12,9 @@ from synatest import _env
 
 
 def test_session_importing_synalinks_leaves_home_untouched(
-    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, fresh_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    # As on a fresh machine: nothing inherited from the session running this test.
-    for var in (
-        "SYNALINKS_HOME",
-        "MPLCONFIGDIR",
-        "HF_DATASETS_CACHE",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        _env.MARKER,
-    ):
-        monkeypatch.delenv(var, raising=False)
+    home = fresh_home
     monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
     pytester.makepyfile(
         """

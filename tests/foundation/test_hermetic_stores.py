@@ -8,27 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from synatest import _env
-
 
 def test_knowledge_base_and_schema_lm_leave_home_and_cwd_untouched(
-    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, fresh_home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in (
-        "SYNALINKS_HOME",
-        "MPLCONFIGDIR",
-        "HF_DATASETS_CACHE",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        "HYPOTHESIS_STORAGE_DIRECTORY",
-        _env.MARKER,
-        "SYNATEST_DUCKDB_HOME",
-        "SYNATEST_HYPOTHESIS_HOME",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    home = fresh_home
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(
         """
