@@ -112,7 +112,6 @@ class SynatestSession:
         self.session_router: Router | None = None  # made with the seam
         self.test_router: Router | None = None
         self._loop: SessionLoop | None = None
-        self._seam_on = False
 
     @property
     def loop(self) -> SessionLoop:
@@ -133,7 +132,7 @@ class SynatestSession:
 
     def need_seam(self, *, speedups: bool = True) -> None:
         """Turn the seam on for this session, unless it is on already."""
-        if not self._seam_on:
+        if self.session_router is None:  # made by the seam's first _apply
             self._apply(speedups=speedups)
 
     def _apply(self, *, speedups: bool = True) -> None:
@@ -142,7 +141,6 @@ class SynatestSession:
 
         if self.session_router is None:
             self.session_router = seam.Router(live=self.live, test_id=None)
-        self._seam_on = True
         seam.set_zero_waits(not self.live)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
