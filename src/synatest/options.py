@@ -211,6 +211,15 @@ group(
             flag=True,
         ),
         Option(
+            "strict",
+            "which tests are strict (swallowed LM errors fail, no retry waits, fresh "
+            "Synalinks state and seed): auto = those using a synatest fixture, marker, "
+            "double or cassette; on = all; off = none. Others run as without the plugin, "
+            "but a call that would reach a model is still refused",
+            default="auto",
+            choices=("auto", "on", "off"),
+        ),
+        Option(
             "no-speedups",
             "turn off the session's caches of what Synalinks recomputes on every call with "
             "the same result (DataModel JSON schemas, compiled prompt templates); they never "

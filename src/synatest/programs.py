@@ -111,6 +111,8 @@ def program(
                 return _check_program(value, fixture_name)
 
             fixture_fn = build_sync
+        # functools.wraps gave it the builder's module: mark it as synatest's fixture.
+        fixture_fn.__synatest_fixture__ = True  # type: ignore[attr-defined]
         PROGRAM_FIXTURES[fixture_name] = ProgramSpec(
             name=fixture_name, builder=fn, module=fn.__module__, scope=scope
         )

@@ -107,6 +107,7 @@ class SynatestSession:
         self.seed: int = options.value(config, "seed")
         self.live: bool = options.value(config, "live")
         self.speedups: bool = not options.value(config, "no-speedups")
+        self.strict: str = options.value(config, "strict")
         # Lines added to every "unserved call" message; "{nodeid}" is filled in.
         self.unserved_hints: list[str] = []
         self.session_router: Router | None = None  # made with the seam
@@ -140,7 +141,12 @@ class SynatestSession:
         from synatest import seam
 
         if self.session_router is None:
-            self.session_router = seam.Router(live=self.live, test_id=None)
+            from synatest import strictness
+
+            # Calls outside any test (a conftest, collection): strict only if asked.
+            router = seam.Router(live=self.live, test_id=None)
+            router.strict, router.strict_on_use = strictness.resolve(self.strict, None)
+            self.session_router = router
         seam.set_zero_waits(not self.live)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
@@ -185,7 +191,7 @@ class SynatestSession:
     # -- per test --------------------------------------------------------------
     def start_test(self, item: pytest.Item) -> Router:
         self.need_seam()
-        from synatest import seam
+        from synatest import seam, strictness
 
         router = seam.Router(
             live=self.live,
@@ -196,14 +202,24 @@ class SynatestSession:
                 for hint in self.unserved_hints
             ],
         )
+        router.strict, router.strict_on_use = strictness.resolve(self.strict, item)
         item.stash[ROUTER_KEY] = router
         self.test_router = router
         seam.set_test_router(router)
         # Patch anything imported since the last test (collection imports modules).
         seam.activate()
         self._speedups()
-        reset_synalinks(self.seed)
+        if router.strict:
+            self.reset()
         return router
+
+    def reset(self) -> None:
+        """A fresh Synalinks session and the seed, for a test that uses synatest.
+
+        A test that does not keeps whatever its project set up (a default model from a
+        conftest, say), as it would without the plugin.
+        """
+        reset_synalinks(self.seed)
 
     def check_test(self, item: pytest.Item) -> None:
         """After a test body passed: end-of-test checks (e.g. unused scripted replies)."""
@@ -232,7 +248,8 @@ class SynatestSession:
     def report_header(self) -> str:
         mode = "live LM calls ALLOWED" if self.live else "offline (unserved LM calls fail)"
         fast = "speedups on" if self.speedups else "speedups off (--synalinks-no-speedups)"
-        return f"synatest: {mode}, seed={self.seed}, {fast}, {_env.describe()}"
+        strict = f"strict={self.strict}"
+        return f"synatest: {mode}, seed={self.seed}, {fast}, {strict}, {_env.describe()}"
 
 
 def get_session(config: pytest.Config) -> SynatestSession:

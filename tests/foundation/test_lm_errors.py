@@ -107,6 +107,8 @@ async def test_harness_error(synalinks_router):
 def test_live_mode_keeps_synalinks_backoff() -> None:
     import tenacity
 
+    from synatest.seam import Router, use_router
+
     from synatest.seam import patch as seam
 
     def original(max_wait: float = 60.0) -> object:
@@ -115,9 +117,13 @@ def test_live_mode_keeps_synalinks_backoff() -> None:
     patched = seam._patched_wait_factory(original)
     before = seam._ZERO_WAITS
     try:
-        seam.set_zero_waits(False)
-        assert isinstance(patched(10), tenacity.wait_exponential)
-        seam.set_zero_waits(True)
-        assert isinstance(patched(10), tenacity.wait_none)
+        with use_router(Router(strict=True)):
+            seam.set_zero_waits(False)
+            assert isinstance(patched(10), tenacity.wait_exponential)
+            seam.set_zero_waits(True)
+            assert isinstance(patched(10), tenacity.wait_none)
+        # A test that is not strict keeps Synalinks' backoff in every mode.
+        with use_router(Router(strict=False)):
+            assert isinstance(patched(10), tenacity.wait_exponential)
     finally:
         seam.set_zero_waits(before)

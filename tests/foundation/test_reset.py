@@ -14,10 +14,10 @@ SEEDED = """
 import random
 import numpy as np
 
-def test_a():
+def test_a(synalinks_session):
     print("A", random.random(), np.random.random())
 
-def test_b():
+def test_b(synalinks_session):
     print("B", random.random(), np.random.random())
 """
 
@@ -68,14 +68,14 @@ def test_synalinks_state_is_reset_between_tests(pytester: pytest.Pytester) -> No
         class Answer(synalinks.DataModel):
             answer: str
 
-        def test_first_sets_defaults():
+        def test_first_sets_defaults(synalinks_session):
             synalinks.set_default_language_model("openai/gpt-4o-mini")
             synalinks.set_default_embedding_model("openai/text-embedding-3-small")
             synalinks.set_seed(99)
             assert synalinks.Generator(data_model=Answer).name == "generator"
             assert synalinks.Generator(data_model=Answer).name == "generator_1"
 
-        def test_second_sees_a_fresh_session():
+        def test_second_sees_a_fresh_session(synalinks_session):
             assert synalinks.default_language_model() is None
             assert synalinks.default_embedding_model() is None
             assert synalinks.get_seed() == 1337

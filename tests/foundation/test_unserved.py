@@ -76,7 +76,7 @@ def test_unserved_embedding_call_names_the_texts(pytester: pytest.Pytester) -> N
         import synalinks
         import synatest
 
-        async def test_embed():
+        async def test_embed(synalinks_router):
             em = synalinks.EmbeddingModel(model="openai/text-embedding-3-small")
             with pytest.raises(synatest.UnservedLMCall) as info:
                 await em(synalinks.EmbeddingRequest(texts=["hello world"]))

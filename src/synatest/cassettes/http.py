@@ -323,6 +323,10 @@ class HttpCassetteLayer(CassetteLayer):
         )
         self._stack: contextlib.ExitStack | None = None
 
+    @property
+    def engaged(self) -> bool:
+        return self.explicit or self.records or self.existed
+
     def start(self) -> None:
         from vcr.patch import CassettePatcherBuilder
 

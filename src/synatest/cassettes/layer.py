@@ -90,6 +90,14 @@ class CassetteLayer:
         self.recorded: list[Interaction] = []
         self.replayed: list[Interaction] = []
 
+    @property
+    def engaged(self) -> bool:
+        """Whether the test uses this cassette: the test asked for one (marker or
+        fixture), its file exists, or this run records it."""
+        return (
+            self.explicit or self.records or self.cassette.loaded_from_disk or bool(self.cassette)
+        )
+
     # -- the layer ----------------------------------------------------------------
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
         later = self._later_layers()

@@ -121,7 +121,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     layer = make_layer(item, router, item.config.stash.get(STARTED_KEY, None))
     item.stash[LAYER_KEY] = layer
-    router.use(layer, name="cassette")
+    was_strict = router.strict
+    # A test with no cassette file, marker, fixture or record mode does not use it.
+    router.use(layer, name="cassette", engages=layer.engaged)
+    if router.strict and not was_strict:
+        get_session(item.config).reset()  # still before the test's fixtures
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

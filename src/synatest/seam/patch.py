@@ -26,13 +26,25 @@ def _make_seam(kind: Kind) -> Callable[..., Awaitable[Any]]:
     return seam
 
 
+def _is_user_mock(value: Any) -> bool:
+    # unittest.mock's objects (patch, AsyncMock, MagicMock), named without importing it.
+    return type(value).__module__ == "unittest.mock"
+
+
 def install_litellm(module: ModuleType | None = None) -> None:
-    """Replace litellm's async entry points with the router (idempotent)."""
+    """Replace litellm's async entry points with the router (idempotent).
+
+    A test's own mock in force (``mock.patch("litellm.acompletion")`` started by a
+    fixture) is left in place: it answers that test's calls, and putting the seam in
+    front of it would keep the mock as "the real litellm" once the test restored it.
+    """
     if module is None:
         import litellm as module
     for attr, kind in SEAMS.items():
         current = getattr(module, attr, None)
-        if current is None or getattr(current, "__synatest_seam__", False):
+        if current is None or _is_user_mock(current):
+            continue
+        if getattr(current, "__synatest_seam__", False):
             continue
         ORIGINALS[attr] = current
         setattr(module, attr, _make_seam(kind))
@@ -67,7 +79,8 @@ _LM_MODULES = (
 
 
 def set_zero_waits(value: bool) -> None:
-    """Zero Synalinks' retry backoff (default), or keep it (live runs against real rate limits)."""
+    """Zero Synalinks' retry backoff in strict tests (default), or keep it (live runs
+    against real rate limits). Tests that are not strict always keep it."""
     global _ZERO_WAITS
     _ZERO_WAITS = value
 
@@ -81,7 +94,7 @@ def _patch_attr(module: ModuleType, attr: str, value: Any) -> None:
 
 def _patched_wait_factory(original: Callable[..., Any]) -> Callable[..., Any]:
     def rate_limit_aware_wait(max_wait: float = 60.0) -> Any:
-        if _ZERO_WAITS:
+        if _ZERO_WAITS and current_router().strict:
             import tenacity
 
             return tenacity.wait_none()
@@ -106,10 +119,11 @@ def _wrap_call_with_retry(original: Callable[..., Awaitable[Any]]) -> Callable[.
             raise
         except Exception as error:
             # Synalinks' caller catches this, warns, and returns None (reward 0).
-            # With a fallback model configured, the fallback answers instead.
-            if getattr(self, "fallback", None):
-                raise
+            # With a fallback model configured, the fallback answers instead; a test
+            # that is not strict keeps Synalinks' own behaviour.
             router = current_router()
+            if getattr(self, "fallback", None) or not router.strict:
+                raise
             if router.allow_lm_errors:
                 router.lm_errors.append(error)
                 raise
@@ -223,6 +237,9 @@ def activate() -> None:
 
 def deactivate() -> None:
     """Undo every patch (end of the pytest session)."""
+    from synatest.seam import guard
+
+    guard.uninstall()
     _FINDER.uninstall()
     uninstall_litellm()
     unpatch_synalinks()

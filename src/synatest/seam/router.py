@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synatest.errors import UnservedLMCall
+from synatest.seam.guard import call_guarded
 from synatest.seam.provider import call_original
 from synatest.seam.request import LMRequest, unserved_message
 
@@ -24,6 +25,15 @@ class Router:
     live: bool = False
     test_id: str | None = None
     allow_lm_errors: bool = False
+    # Strict: a call nothing serves is refused here, at litellm's entry; Synalinks'
+    # retry waits are zeroed and an error it would swallow fails the test. Not strict
+    # (a test that does not use synatest): the call goes on through the real litellm,
+    # where the test's own mocks may answer it, and only a connection it would open is
+    # refused (seam/guard.py); Synalinks' retries, waits and swallowing are untouched.
+    strict: bool = True
+    # ``synalinks_strict = auto``: adding a layer (a double, a cassette in use) makes
+    # the router strict.
+    strict_on_use: bool = False
     # Extra "how to serve it" lines for the unserved message (e.g. how to record).
     hints: list[str] = field(default_factory=list)
     layers: list[tuple[str, Layer]] = field(default_factory=list)
@@ -34,9 +44,17 @@ class Router:
     checks: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def use(self, layer: Layer, *, name: str = "", first: bool = False) -> Callable[[], None]:
-        """Add a layer (last by default: earlier layers answer first); returns its remover."""
+    def use(
+        self, layer: Layer, *, name: str = "", first: bool = False, engages: bool = True
+    ) -> Callable[[], None]:
+        """Add a layer (last by default: earlier layers answer first); returns its remover.
+
+        ``engages=False`` for a layer that may serve nothing (a test's cassette when it
+        has no file): it does not count as the test using synatest.
+        """
         entry = (name or getattr(layer, "__name__", type(layer).__name__), layer)
+        if engages and self.strict_on_use:
+            self.strict = True
         with self._lock:
             if first:
                 self.layers.insert(0, entry)
@@ -74,7 +92,9 @@ class Router:
     async def terminal(self, request: LMRequest) -> Any:
         if self.live:
             return await call_original(request)
-        raise UnservedLMCall(unserved_message(request, self.hints))
+        if self.strict:
+            raise UnservedLMCall(unserved_message(request, self.hints))
+        return await call_guarded(request, lambda: unserved_message(request, self.hints))
 
 
 # --- which router is in force ---------------------------------------------------

@@ -1,7 +1,7 @@
 """A small real OpenAI-compatible HTTP server on 127.0.0.1, for tests and examples.
 
-It answers ``POST /v1/chat/completions`` and ``POST /v1/embeddings`` the way a
-provider would, deterministically:
+It answers ``POST /v1/chat/completions``, ``POST /v1/embeddings`` and a decision
+provider's ``POST /v1/systemone`` the way a provider would, deterministically:
 
 - a ``response_format`` JSON schema gets a valid instance (values derived from the
   request, or from ``responder``);
@@ -227,6 +227,8 @@ class LoopbackLM:
                     return self._chat(body)
                 if path.endswith("/embeddings"):
                     return self._embeddings(body)
+                if path.endswith("/systemone"):
+                    return self._json(200, decisions_reply(body))
                 return self._json(404, {"error": {"message": f"no route {self.path}"}})
 
             def _json(
@@ -354,6 +356,41 @@ class LoopbackLM:
                 )
 
         return Handler
+
+
+def decisions_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """A decision provider's answer (``POST .../systemone``) to every question of ``body``.
+
+    Deterministic in the request: yes/no questions get a probability, choices and
+    scores one of their options with probabilities over all of them.
+    """
+    seed = json.dumps(body.get("state"), sort_keys=True, default=str)
+    answers: dict[str, Any] = {}
+    for name, question in (body.get("questions") or {}).items():
+        kind = question.get("type")
+        number = int.from_bytes(_digest(seed, name)[:4], "big")
+        if kind == "noul":
+            answers[name] = {"type": "noul", "noul": round((number % 1000) / 1000, 3)}
+            continue
+        options = [str(option) for option in (question.get("criteria") or {})] or ["0"]
+        picked = options[number % len(options)]
+        probabilities = {
+            o: (0.9 if o == picked else 0.1 / max(1, len(options) - 1)) for o in options
+        }
+        answer: dict[str, Any] = {"type": kind, "probabilities": probabilities, "confidence": 0.9}
+        if kind == "score":
+            answer["score"] = float(options.index(picked))
+            answer["legend"] = {str(i): o for i, o in enumerate(options)}
+            answer["probabilities"] = {str(i): probabilities[o] for i, o in enumerate(options)}
+        else:
+            answer["choice"] = picked
+        answers[name] = answer
+    tokens = approx_tokens(json.dumps(body.get("state"), default=str))
+    return {
+        "model": str(body.get("model", "loopback-decisions")),
+        "answers": answers,
+        "usage": {"input_tokens": tokens, "output_tokens": len(answers)},
+    }
 
 
 def _text(content: Any) -> str:
