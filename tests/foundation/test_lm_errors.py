@@ -108,7 +108,6 @@ def test_live_mode_keeps_synalinks_backoff() -> None:
     import tenacity
 
     from synatest.seam import Router, use_router
-
     from synatest.seam import patch as seam
 
     def original(max_wait: float = 60.0) -> object:
