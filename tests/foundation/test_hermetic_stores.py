@@ -1,5 +1,6 @@
 """Stores libraries keep under $HOME or the working directory stay in the session temp dir:
-DuckDB's extensions (Synalinks' KnowledgeBase) and SchemaLM's Hypothesis storage."""
+DuckDB's extensions (Synalinks' KnowledgeBase, in tests that use synatest) and SchemaLM's
+Hypothesis storage."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_knowledge_base_and_schema_lm_leave_home_and_cwd_untouched(
             body: str = synalinks.Field(description="The text")
 
 
-        def test_knowledge_base(tmp_path):
+        def test_knowledge_base(tmp_path, synalinks_session):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # offline: `INSTALL fts` fails, it warns
                 uri = f"duckdb://{tmp_path / 'kb.db'}"
@@ -48,6 +49,13 @@ def test_knowledge_base_and_schema_lm_leave_home_and_cwd_untouched(
             print("SESSION_TMP=" + os.environ["SYNATEST_SESSION_TMP"])
 
 
+        def test_duckdb_as_it_comes_in_a_test_not_using_synatest():
+            import duckdb
+
+            home = duckdb.connect().execute("SELECT current_setting('home_directory')")
+            assert home.fetchone() == ("",)
+
+
         @pytest.mark.synalinks_lm(synatest.SchemaLM(seed=5))
         async def test_schema_lm_text(language_model):
             inputs = synalinks.Input(data_model=Doc)
@@ -58,7 +66,7 @@ def test_knowledge_base_and_schema_lm_leave_home_and_cwd_untouched(
         """
     )
     result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     assert sorted(p.name for p in home.iterdir()) == []
     assert not (pytester.path / ".hypothesis").exists()
     found = re.search(r"SESSION_TMP=(\S+)", result.stdout.str())

@@ -180,8 +180,9 @@ def patch_duckdb(module: ModuleType) -> None:
     extensions.duckdb.org, failing at once when the file is not there. For full-text
     or vector search offline, point ``SYNATEST_DUCKDB_HOME`` at a directory whose
     ``.duckdb/extensions`` holds them (``SYNATEST_DUCKDB_HOME=$HOME`` reuses yours).
-    What the caller passes in ``config`` wins. Idempotent; undone by
-    :func:`unpatch_duckdb`.
+    What the caller passes in ``config`` wins. Only in strict tests (see
+    :mod:`synatest.strictness`); elsewhere DuckDB runs as it would without the plugin.
+    Idempotent; undone by :func:`unpatch_duckdb`.
     """
     original = getattr(module, "connect", None)
     if original is None or getattr(original, "__synatest_patched__", False):
@@ -190,7 +191,8 @@ def patch_duckdb(module: ModuleType) -> None:
     @functools.wraps(original)
     def hermetic_connect(*args: Any, **kwargs: Any) -> Any:
         home = os.environ.get(_env.DUCKDB_HOME_ENV)
-        if home:
+        # A test that is not strict gets DuckDB as it comes (its own extensions).
+        if home and current_router().strict:
             config = dict(kwargs.get("config") or {})
             if len(args) >= 3:  # connect(database, read_only, config)
                 config = dict(args[2] or {})
