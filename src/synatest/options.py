@@ -212,10 +212,9 @@ group(
         ),
         Option(
             "strict",
-            "which tests are strict (swallowed LM errors fail, no retry waits, fresh "
-            "Synalinks state and seed): auto = those using a synatest fixture, marker, "
-            "double or cassette; on = all; off = none. Others run as without the plugin, "
-            "but a call that would reach a model is still refused",
+            "strict tests (swallowed LM errors fail, no retry waits, fresh Synalinks state "
+            "and seed): auto = those using synatest; on = all; off = none. Others run as "
+            "without the plugin, but a call that would reach a model is still refused",
             default="auto",
             choices=("auto", "on", "off"),
         ),

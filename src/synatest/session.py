@@ -14,7 +14,6 @@ that never uses Synalinks loads neither.
 from __future__ import annotations
 
 import os
-import random
 import shlex
 import sys
 from pathlib import Path
@@ -41,29 +40,6 @@ MARKERS = {
         "listed in `synalinks_router.lm_errors`) instead of failing the test"
     ),
 }
-
-
-def reset_synalinks(seed: int) -> None:
-    """Per-test reset: fresh Synalinks global state, no default models, a fixed seed.
-
-    Does nothing to Synalinks when it has not been imported (a test that never uses
-    it pays nothing). Defaults are reset in memory only: ``synalinks.json`` is
-    never rewritten.
-    """
-    random.seed(seed)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed(seed)
-    config = sys.modules.get("synalinks.src.backend.config")
-    if config is None:
-        return
-    from synalinks.src.backend.common.global_state import clear_session
-
-    clear_session(free_memory=False)
-    for kind in ("LANGUAGE_MODEL", "EMBEDDING_MODEL", "DECISION_MODEL", "KNOWLEDGE_BASE"):
-        setattr(config, f"_DEFAULT_{kind}", None)
-        setattr(config, f"_DEFAULT_{kind}_IDENTIFIER", None)
-    config.set_seed(seed)
 
 
 _ACTIVE: list[SynatestSession] = []
@@ -141,12 +117,9 @@ class SynatestSession:
         from synatest import seam
 
         if self.session_router is None:
-            from synatest import strictness
-
             # Calls outside any test (a conftest, collection): strict only if asked.
-            router = seam.Router(live=self.live, test_id=None)
-            router.strict, router.strict_on_use = strictness.resolve(self.strict, None)
-            self.session_router = router
+            on, auto = self.strict == "on", self.strict == "auto"
+            self.session_router = seam.Router(strict=on, strict_on_use=auto)
         seam.set_zero_waits(not self.live)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
@@ -214,11 +187,8 @@ class SynatestSession:
         return router
 
     def reset(self) -> None:
-        """A fresh Synalinks session and the seed, for a test that uses synatest.
+        from synatest.strictness import reset_synalinks
 
-        A test that does not keeps whatever its project set up (a default model from a
-        conftest, say), as it would without the plugin.
-        """
         reset_synalinks(self.seed)
 
     def check_test(self, item: pytest.Item) -> None:
@@ -248,8 +218,8 @@ class SynatestSession:
     def report_header(self) -> str:
         mode = "live LM calls ALLOWED" if self.live else "offline (unserved LM calls fail)"
         fast = "speedups on" if self.speedups else "speedups off (--synalinks-no-speedups)"
-        strict = f"strict={self.strict}"
-        return f"synatest: {mode}, seed={self.seed}, {fast}, {strict}, {_env.describe()}"
+        header = f"synatest: {mode}, seed={self.seed}, {fast}, strict={self.strict}"
+        return f"{header}, {_env.describe()}"
 
 
 def get_session(config: pytest.Config) -> SynatestSession:

@@ -1,4 +1,4 @@
-"""Which tests get synatest's strictness: ``--synalinks-strict`` (ini ``synalinks_strict``).
+"""Which tests are strict (``--synalinks-strict``, ini ``synalinks_strict``), and their reset.
 
 A strict test fails on an LM error Synalinks would swallow, runs Synalinks' retries
 without waiting, starts from a fresh Synalinks session and the seed, and has an
@@ -15,6 +15,9 @@ refused (:mod:`synatest.seam.guard`).
 """
 
 from __future__ import annotations
+
+import random
+import sys
 
 import pytest
 
@@ -36,8 +39,31 @@ def uses_synatest(item: pytest.Item) -> bool:
     return False
 
 
-def resolve(mode: str, item: pytest.Item | None) -> tuple[bool, bool]:
-    """``(strict, strict_on_use)`` of the router of ``item`` (None: outside any test)."""
+def resolve(mode: str, item: pytest.Item) -> tuple[bool, bool]:
+    """``(strict, strict_on_use)`` of the router of ``item``."""
     if mode == "auto":
-        return item is not None and uses_synatest(item), True
+        return uses_synatest(item), True
     return mode == "on", False
+
+
+def reset_synalinks(seed: int) -> None:
+    """Per-test reset: fresh Synalinks global state, no default models, a fixed seed.
+
+    Does nothing to Synalinks when it has not been imported (a test that never uses
+    it pays nothing). Defaults are reset in memory only: ``synalinks.json`` is
+    never rewritten.
+    """
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed)
+    config = sys.modules.get("synalinks.src.backend.config")
+    if config is None:
+        return
+    from synalinks.src.backend.common.global_state import clear_session
+
+    clear_session(free_memory=False)
+    for kind in ("LANGUAGE_MODEL", "EMBEDDING_MODEL", "DECISION_MODEL", "KNOWLEDGE_BASE"):
+        setattr(config, f"_DEFAULT_{kind}", None)
+        setattr(config, f"_DEFAULT_{kind}_IDENTIFIER", None)
+    config.set_seed(seed)
