@@ -34,7 +34,9 @@ def _random_ratings(seed: int, levels: int, n: int) -> tuple[list[int], list[int
     a = [rng.randrange(levels) for _ in range(n)]
     # The second rater agrees often, is off by one sometimes, else random.
     b = [
-        x if rng.random() < 0.5 else min(levels - 1, max(0, x + rng.choice((-1, 1))))
+        x
+        if rng.random() < 0.5
+        else min(levels - 1, max(0, x + rng.choice((-1, 1))))
         if rng.random() < 0.6
         else rng.randrange(levels)
         for x in a

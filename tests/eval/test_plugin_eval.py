@@ -81,7 +81,7 @@ def test_eval_records_rewards_and_writes_the_report(pytester: pytest.Pytester) -
         ]
     )
     report = read_report(pytester)
-    assert report["schema_version"] == 3
+    assert report["schema_version"] == 4
     (suite,) = report["suites"]
     assert (suite["name"], suite["n"], suite["mean"], suite["passes"]) == ("qa", 4, 0.75, 3)
     assert [e["id"] for e in suite["examples"]] == ["q0", "q1", "q2", "q3"]

@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Hashable, Sequence
-from typing import Literal, TypeVar
+from typing import Literal
 
 Weights = Literal["linear", "quadratic"] | None
-T = TypeVar("T", bound=Hashable)
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
@@ -32,7 +31,9 @@ def _check_paired(a: Sequence[object], b: Sequence[object]) -> None:
         raise ValueError(f"the two raters rated different numbers of items: {len(a)} and {len(b)}")
 
 
-def confusion_matrix(a: Sequence[T], b: Sequence[T], labels: Sequence[T]) -> list[list[int]]:
+def confusion_matrix[T: Hashable](
+    a: Sequence[T], b: Sequence[T], labels: Sequence[T]
+) -> list[list[int]]:
     """``matrix[i][j]``: items rated ``labels[i]`` by ``a`` and ``labels[j]`` by ``b``.
 
     Items with a label outside ``labels`` are not counted.
@@ -47,7 +48,7 @@ def confusion_matrix(a: Sequence[T], b: Sequence[T], labels: Sequence[T]) -> lis
     return matrix
 
 
-def cohen_kappa(
+def cohen_kappa[T: Hashable](
     a: Sequence[T],
     b: Sequence[T],
     *,
