@@ -225,7 +225,7 @@ class JudgeAgreementGate:
         if block.kappa < self.min_kappa - EPSILON:
             return (
                 f"judge not calibrated: {kind} {block.kappa:.3f} with the human labels "
-                f"(95% CI {_fmt(block.kappa_ci_low)}-{_fmt(block.kappa_ci_high)}, "
+                f"(95% CI [{_fmt(block.kappa_ci_low)}, {_fmt(block.kappa_ci_high)}], "
                 f"agreement {_pct(block.agreement)} on {block.n} labelled examples) is under "
                 f"min_judge_agreement {self.min_kappa:g}; the suite's score "
                 f"{_fmt(suite.mean)} rests on this judge"
