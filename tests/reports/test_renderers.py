@@ -136,7 +136,7 @@ def test_load_report_newer_schema(tmp_path: Path) -> None:
     with pytest.raises(
         ReportError,
         match=r"schema version 99, newer than this synatest reads "
-        r"\(3\); upgrade synatest",
+        r"\(4\); upgrade synatest",
     ):
         load_report(path)
 
