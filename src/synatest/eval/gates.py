@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # pydantic models: imported where built, so the plugin loads without pydantic.
-    from synatest.eval.results import GateResult, RunReport, SuiteResult
+    from synatest.eval.results import GateResult, JudgeSettings, RunReport, SuiteResult
 from synatest.eval.flags import (  # re-exported: the flags are parsed where the plugin loads
     DEFAULT_ALPHA,
     FlagValueError,
@@ -27,6 +27,8 @@ __all__ = [
     "FlagValueError",
     "Gate",
     "GatePolicy",
+    "JudgeAgreementGate",
+    "JudgeStabilityGate",
     "MaxErrorRateGate",
     "RegressionGate",
     "ThresholdGate",
@@ -195,6 +197,87 @@ class RegressionGate:
 
 
 @dataclass
+class JudgeAgreementGate:
+    """Fails a judge suite whose judge agrees too little with the human labels.
+
+    The figure is the block's kappa (quadratic-weighted for ordinal labels, Cohen's on
+    pass/fail verdicts otherwise); the suite fails whatever its mean reward, since that
+    mean is the judge's word.
+    """
+
+    min_kappa: float
+    name: str = "judge_agreement"
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        block = suite.judge
+        if block is None or block.n == 0:
+            return (
+                f"judge not calibrated: no labelled example has a judge reward "
+                f"(min_judge_agreement {self.min_kappa:g} cannot be checked)"
+            )
+        kind = "weighted kappa" if block.kappa_weights else "kappa"
+        if block.kappa is None:
+            return (
+                f"judge not calibrated: {kind} is undefined on {block.n} labelled examples "
+                "(the judge and the people each gave one verdict only); label examples of "
+                f"both kinds (min_judge_agreement {self.min_kappa:g})"
+            )
+        if block.kappa < self.min_kappa - EPSILON:
+            return (
+                f"judge not calibrated: {kind} {block.kappa:.3f} with the human labels "
+                f"(95% CI [{_fmt(block.kappa_ci_low)}, {_fmt(block.kappa_ci_high)}], "
+                f"agreement {_pct(block.agreement)} on {block.n} labelled examples) is under "
+                f"min_judge_agreement {self.min_kappa:g}; the suite's score "
+                f"{_fmt(suite.mean)} rests on this judge"
+            )
+        return None
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        block = suite.judge
+        details: dict[str, Any] = {"min_judge_agreement": self.min_kappa}
+        if block is not None:
+            details.update(kappa=block.kappa, n=block.n, kappa_weights=block.kappa_weights)
+        return _result(self.name, self.fails(suite), details)
+
+
+@dataclass
+class JudgeStabilityGate:
+    """Fails when the judge changed its verdict on the same output in too many examples
+    across repeats (``--synalinks-repeat K``)."""
+
+    max_flip_rate: float
+    name: str = "judge_stability"
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        stability = suite.judge.stability if suite.judge else None
+        if stability is None or stability.flip_rate is None:
+            return (
+                f"judge stability cannot be measured: it needs every example run at least "
+                f"twice with the same output (--synalinks-repeat K or repeat=K; "
+                f"max_judge_flip_rate {self.max_flip_rate:g})"
+            )
+        if stability.flip_rate > self.max_flip_rate + EPSILON:
+            return (
+                f"judge unstable: its verdict flipped on the same output in "
+                f"{len(stability.flipped)}/{stability.examples} examples "
+                f"({_pct(stability.flip_rate)} > max_judge_flip_rate "
+                f"{self.max_flip_rate:g}, {stability.runs} runs each): {_ids(stability.flipped)}"
+            )
+        return None
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        stability = suite.judge.stability if suite.judge else None
+        details: dict[str, Any] = {"max_judge_flip_rate": self.max_flip_rate}
+        if stability is not None:
+            details.update(flip_rate=stability.flip_rate, examples=stability.examples)
+        return _result(self.name, self.fails(suite), details)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+@dataclass
 class GatePolicy:
     """The gating settings of a run: from flags (and, for ``threshold``, the marker)."""
 
@@ -204,7 +287,12 @@ class GatePolicy:
     alpha: float = DEFAULT_ALPHA
     max_error_rate: float = 0.0
 
-    def gates_for(self, suite_name: str, threshold: float | None = None) -> list[Gate]:
+    def gates_for(
+        self,
+        suite_name: str,
+        threshold: float | None = None,
+        judge: JudgeSettings | None = None,
+    ) -> list[Gate]:
         gates: list[Gate] = []
         limit = threshold if threshold is not None else self.threshold
         if limit is not None:
@@ -213,4 +301,8 @@ class GatePolicy:
             base = next((s for s in self.baseline.suites if s.name == suite_name), None)
             gates.append(RegressionGate(base, delta=self.fail_regression, alpha=self.alpha))
         gates.append(MaxErrorRateGate(self.max_error_rate))
+        if judge is not None and judge.min_agreement is not None:
+            gates.append(JudgeAgreementGate(judge.min_agreement))
+        if judge is not None and judge.max_flip_rate is not None:
+            gates.append(JudgeStabilityGate(judge.max_flip_rate))
         return gates

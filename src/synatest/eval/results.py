@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 # 2: examples hold their runs (with transcripts), suites the repeat statistics.
 # 3: a model matrix (--synalinks-models): suites hold their `model` and `base_name`, the
 #    run its `matrix` view.
+# 4: judges: examples hold their `human` label, suites a `judge` block (agreement with
+#    human labels, stability), transcript calls say whether the `judge` made them.
 # Readers accept every version up to this one (older reports lack the new fields).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Usage(BaseModel):
@@ -52,6 +54,7 @@ class TranscriptCall(BaseModel):
     usage: Usage = Field(default_factory=Usage)  # calls is 1; tokens and cost as reported
     latency_s: float = 0.0
     recorded_repeat: int | None = None  # a cassette's recording of this run index
+    judge: bool = False  # made by the suite's judge reward while scoring the run
 
 
 class RunResult(BaseModel):
@@ -93,6 +96,9 @@ class ExampleResult(BaseModel):
     duration_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     runs: list[RunResult] = Field(default_factory=list)
+    # A person's verdict or score of this example's output (the dataset's label field),
+    # on the reward's 0..1 scale; None when the example has no label.
+    human: float | None = None
 
     @property
     def runs_passed(self) -> int:
@@ -118,6 +124,73 @@ class GateResult(BaseModel):
     passed: bool
     message: str | None = None  # why it failed, in a sentence a reviewer can read
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class JudgeSettings(BaseModel):
+    """How a judge suite's human labels are read and gated (from its marker)."""
+
+    field: str = "human"  # the dataset field holding the labels
+    kind: str = "binary"  # binary | ordinal | continuous
+    levels: list[float] = Field(default_factory=list)  # an ordinal scale's levels (0..1)
+    pass_at: float = 1.0  # a verdict passes at this reward (binary and continuous)
+    min_agreement: float | None = None  # the min_judge_agreement gate (on kappa)
+    max_flip_rate: float | None = None  # the max_judge_flip_rate gate
+
+
+class JudgeDisagreement(BaseModel):
+    """An example the judge and the person scored far apart."""
+
+    id: str
+    human: float
+    judge: float
+    gap: float  # |judge - human| on the 0..1 scale
+    nodeid: str | None = None
+
+
+class JudgeStability(BaseModel):
+    """How often the judge changed its verdict on the same output across repeats."""
+
+    runs: int  # runs per example
+    examples: int = 0  # examples with at least two runs that produced the same output
+    flip_rate: float | None = None  # of those, the fraction whose verdict changed
+    flipped: list[str] = Field(default_factory=list)
+    mean_spread: float | None = None  # mean (max - min) reward on the same output
+
+
+class PositionBias(BaseModel):
+    """A pairwise judge asked A/B then B/A: how often the order changed its preference."""
+
+    pairs: int = 0
+    consistent: int = 0  # the same answer preferred in both orders
+    first_wins: int = 0  # the answer shown first preferred both times
+    second_wins: int = 0
+    rate: float | None = None  # inconsistent pairs / pairs
+    inconsistent: list[str] = Field(default_factory=list)
+
+
+class JudgeAgreement(BaseModel):
+    """A judge suite's rewards against human labels: agreement, kappa, Spearman (each with
+    a 95% bootstrap CI), the confusion matrix (rows: human, columns: judge), the examples
+    they disagree on most, and the judge's stability across repeats."""
+
+    settings: JudgeSettings = Field(default_factory=JudgeSettings)
+    n: int = 0  # labelled examples the judge scored
+    unlabelled: int = 0  # examples with no label (or no reward): left out
+    agreement: float | None = None  # same verdict (binary/continuous) or level (ordinal)
+    agreement_ci_low: float | None = None
+    agreement_ci_high: float | None = None
+    kappa: float | None = None
+    kappa_weights: str | None = None  # None (Cohen's kappa) or "quadratic"
+    kappa_ci_low: float | None = None
+    kappa_ci_high: float | None = None
+    spearman: float | None = None  # ordinal and continuous labels
+    spearman_ci_low: float | None = None
+    spearman_ci_high: float | None = None
+    labels: list[str] = Field(default_factory=list)  # of the confusion matrix
+    confusion: list[list[int]] = Field(default_factory=list)
+    disagreements: list[JudgeDisagreement] = Field(default_factory=list)
+    stability: JudgeStability | None = None
+    position_bias: PositionBias | None = None
 
 
 class SuiteResult(BaseModel):
@@ -148,6 +221,8 @@ class SuiteResult(BaseModel):
     gates: list[GateResult] = Field(default_factory=list)
     examples: list[ExampleResult] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    # A judge suite with human labels: how far its reward can be trusted.
+    judge: JudgeAgreement | None = None
 
     @property
     def passed(self) -> bool:

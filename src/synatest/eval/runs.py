@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from synatest.eval.results import Usage
 
 _RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("synatest_run", default=None)
+_JUDGING: contextvars.ContextVar[bool] = contextvars.ContextVar("synatest_judging", default=False)
 
 
 @dataclass
@@ -89,6 +90,21 @@ def _attempt(index: int, runs: list[Run]) -> Iterator[Run]:
     finally:
         run.duration_s = time.perf_counter() - started
         _RUN.reset(token)
+
+
+@contextlib.contextmanager
+def scoring(run: Run) -> Iterator[Run]:
+    """While the suite's reward scores ``run``: the reward's own LM calls (a judge's) join
+    the run's transcript marked ``judge``, and carry the run's index (doubles see
+    ``request.repeat``; cassettes record each run's verdict apart)."""
+    run_token = _RUN.set(run)
+    judging_token = _JUDGING.set(True)
+    try:
+        with use_repeat(run.index):
+            yield run
+    finally:
+        _JUDGING.reset(judging_token)
+        _RUN.reset(run_token)
 
 
 def repeating(func: Callable[..., Any], repeat: int, runs: list[Run]) -> Callable[..., Any]:
@@ -163,6 +179,8 @@ class RunRecorder:
             "usage": {"calls": 1},
             "tool_calls": [],
         }
+        if _JUDGING.get():
+            call["judge"] = True
         if request.kind == "embedding":
             call["inputs"] = len(request.input)
         else:

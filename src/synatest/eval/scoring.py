@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from synatest.eval.gates import GatePolicy
-from synatest.eval.results import ExampleResult, SuiteResult, Usage
+from synatest.eval.results import ExampleResult, JudgeSettings, SuiteResult, Usage
 from synatest.eval.stats import confidence_interval, mean, pass_at_k, pass_hat_k
 
 SINGLE_RECORDING_NOTE = (
@@ -30,6 +30,7 @@ def score_suite(
     k: int | None = None,
     model: str | None = None,
     base_name: str | None = None,
+    judge: JudgeSettings | None = None,
 ) -> SuiteResult:
     """Aggregate ``examples`` of suite ``name`` and run its gates.
 
@@ -42,6 +43,9 @@ def score_suite(
         gate: what the threshold applies to: ``mean`` (default), ``pass_at_k`` or
             ``pass_hat_k``; ``k`` is theirs (default: the repeat count).
         model, base_name: of a model matrix's suite ``base_name[model]``.
+        judge: a judge suite's human-label settings: its examples' rewards are measured
+            against their ``human`` labels (the suite's ``judge`` block) and gated by
+            ``min_agreement`` / ``max_flip_rate`` when set.
 
     The mean is over every run that produced a reward (one run per example without
     repeats: the per-example mean, not Synalinks' mean of per-batch means); errors are
@@ -85,5 +89,9 @@ def score_suite(
     suite.flaky = [e.id for e in items if e.flaky]
     if any(run.shared_recording for e in items for run in e.runs):
         suite.notes.append(SINGLE_RECORDING_NOTE)
-    suite.gates = [check.check(suite) for check in policy.gates_for(name, threshold)]
+    if judge is not None:
+        from synatest.eval.judge_agreement import measure_judge
+
+        suite.judge = measure_judge(items, judge)
+    suite.gates = [check.check(suite) for check in policy.gates_for(name, threshold, judge)]
     return suite

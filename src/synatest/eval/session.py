@@ -24,8 +24,9 @@ from synatest.errors import LMCallFailed
 from synatest.eval import flags, shard
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
+from synatest.eval.judge_spec import judge_settings
 from synatest.eval.reward_spec import resolve_reward
-from synatest.eval.runs import Run, RunRecorder, repeating
+from synatest.eval.runs import Run, RunRecorder, repeating, scoring
 from synatest.eval.suite_spec import SuiteSpec, check_consistent, marker_settings
 from synatest.markers import (
     DATASET_ATTR,
@@ -222,6 +223,12 @@ class EvalSession:
             for spec in suites.values():
                 try:
                     spec.resolved_reward = resolve_reward(spec.reward)
+                    spec.judge, spec.labels = judge_settings(
+                        spec.marker_kwargs,
+                        spec.dataset,
+                        reward=spec.resolved_reward,
+                        pass_at=spec.pass_at,
+                    )
                 except ValueError as error:
                     raise pytest.UsageError(
                         f"suite {spec.name!r} ({spec.items[0].nodeid}): {error}"
@@ -251,15 +258,17 @@ class EvalSession:
         recorder = RunRecorder()
         remove = router.use(recorder, name="synatest-eval-runs", first=True) if router else None
         try:
-            outcome = yield
-        except BaseException:
-            # Skip, xfail, exit or Ctrl-C: no example result (failures were kept).
-            raise
+            try:
+                # Skip, xfail, exit or Ctrl-C raise here: no example result (failures
+                # were kept).
+                outcome = yield
+            finally:
+                item.obj = original
+            # Scored with the recorder still on: a judge's calls join the transcripts.
+            result = self._record(item, spec, runs)
         finally:
-            item.obj = original
             if remove is not None:
                 remove()
-        result = self._record(item, spec, runs)
         failure = self._failure(item, spec, runs, result)
         if failure is not None:
             raise failure
@@ -273,7 +282,8 @@ class EvalSession:
             return None, _describe_error(run.error)
         y_true = item.funcargs.get("y") if hasattr(item, "funcargs") else None
         try:
-            value = get_session(self.config).loop.run(spec.resolved_reward(y_true, run.value))
+            with scoring(run):
+                value = get_session(self.config).loop.run(spec.resolved_reward(y_true, run.value))
             return float(value), None
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
@@ -307,7 +317,15 @@ class EvalSession:
         failed = None if rewards else next((r for r in run_results if r.error), None)
         passed = _passes(spec, run_results, reward)
         keep = options.value(self.config, "transcripts")
-        if keep == "all" or (keep == "failed" and not passed):
+        identifier = example_id(item)
+        human = spec.labels.get(identifier)
+        # An example the judge and the person disagree on keeps its transcripts too.
+        disputed = (
+            human is not None
+            and reward is not None
+            and (reward >= spec.pass_at - 1e-9) != (human >= spec.pass_at - 1e-9)
+        )
+        if keep == "all" or (keep == "failed" and (not passed or disputed)):
             # Built only for the transcripts kept: most examples pass and keep none.
             for run, run_result in zip(runs, run_results, strict=True):
                 run_result.transcript = [TranscriptCall.model_validate(c) for c in run.transcript()]
@@ -316,7 +334,7 @@ class EvalSession:
             usage = usage + run_result.usage
         funcargs = getattr(item, "funcargs", {})
         result = ExampleResult(
-            id=example_id(item),
+            id=identifier,
             suite=spec.name,
             nodeid=item.nodeid,
             inputs=to_json(funcargs.get("x")),
@@ -329,6 +347,7 @@ class EvalSession:
             duration_s=sum(r.duration_s for r in run_results),
             usage=usage,
             runs=run_results,
+            human=human,
         )
         self.results.append((self.order.get(item.nodeid, len(self.order)), result))
         return result
@@ -378,7 +397,7 @@ class EvalSession:
             self.worker_payloads.append(payload)
 
     def build_report(self) -> RunReport:
-        from synatest.eval.results import RunReport, SuiteResult, Usage
+        from synatest.eval.results import JudgeSettings, RunReport, SuiteResult, Usage
         from synatest.eval.scoring import score_suite
         from synatest.eval.xdist import merge_payloads
 
@@ -408,6 +427,9 @@ class EvalSession:
                     k=spec.get("k"),
                     model=spec.get("model"),
                     base_name=spec.get("base_name"),
+                    judge=JudgeSettings.model_validate(spec["judge"])
+                    if spec.get("judge")
+                    else None,
                 )
             )
         usage = Usage()

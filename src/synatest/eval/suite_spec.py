@@ -16,7 +16,22 @@ from synatest.eval import flags
 from synatest.eval.reward_spec import reward_name
 from synatest.markers import EVAL_MARKER
 
-MARKER_ARGS = ("suite", "reward", "threshold", "pass_at", "repeat", "gate", "k")
+MARKER_ARGS = (
+    "suite",
+    "reward",
+    "threshold",
+    "pass_at",
+    "repeat",
+    "gate",
+    "k",
+    # Judges (see synatest.eval.judge_spec): the label field, its scale, and the gates.
+    "human",
+    "human_scale",
+    "judge",
+    "min_judge_agreement",
+    "max_judge_flip_rate",
+)
+JUDGE_ARGS = ("human", "human_scale", "judge", "min_judge_agreement", "max_judge_flip_rate")
 
 
 @dataclass
@@ -36,6 +51,9 @@ class SuiteSpec:
     dataset: Dataset | None = None
     items: list[pytest.Item] = field(default_factory=list)
     resolved_reward: Any = None  # the Synalinks Reward, once resolved
+    # A judge suite with human labels: JudgeSettings fields, and each example's label.
+    judge: dict[str, Any] | None = None
+    labels: dict[str, float] = field(default_factory=dict)
 
     @property
     def reward_name(self) -> str:
@@ -53,6 +71,7 @@ class SuiteSpec:
             "k": self.k,
             "model": self.model,
             "base_name": self.base_name,
+            "judge": self.judge,
         }
 
 
@@ -87,6 +106,7 @@ def marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
             f"{where}: gate= must be one of {', '.join(map(repr, flags.GATES))}, got {gate!r}"
         )
     settings["gate"] = gate
+    _check_judge_args(settings, where)
     repeat = flags.repeat_of(item.config, marker)
     settings["repeat"] = repeat
     if gate == "mean":
@@ -103,6 +123,33 @@ def marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
     return settings
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_judge_args(settings: dict[str, Any], where: str) -> None:
+    human = settings.get("human")
+    if human is not None and (not isinstance(human, str) or not human):
+        raise pytest.UsageError(
+            f"{where}: human= must name the dataset field of the labels, got {human!r}"
+        )
+    judge = settings.get("judge")
+    if judge is not None and not isinstance(judge, bool):
+        raise pytest.UsageError(f"{where}: judge= must be True or False, got {judge!r}")
+    kappa = settings.get("min_judge_agreement")
+    if kappa is not None and (not _number(kappa) or not -1.0 <= kappa <= 1.0):
+        raise pytest.UsageError(
+            f"{where}: min_judge_agreement= must be a kappa between -1 and 1 (e.g. 0.6), "
+            f"got {kappa!r}"
+        )
+    flips = settings.get("max_judge_flip_rate")
+    if flips is not None and (not _number(flips) or not 0.0 <= flips <= 1.0):
+        raise pytest.UsageError(
+            f"{where}: max_judge_flip_rate= must be a fraction between 0 and 1 (e.g. 0.1), "
+            f"got {flips!r}"
+        )
+
+
 def check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Item) -> None:
     first = spec.items[0].nodeid
     for key, mine in (
@@ -112,6 +159,7 @@ def check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Ite
         ("repeat", spec.repeat),
         ("gate", spec.gate),
         ("k", spec.k),
+        *((key, spec.marker_kwargs.get(key)) for key in JUDGE_ARGS),
     ):
         theirs: Any
         if key == "reward":

@@ -58,6 +58,14 @@ def write_summary(
         ]
         for line in tabulate(rows, headers=headers, disable_numparse=True).splitlines():
             terminal.write_line(line)
+        judged = [suite for suite in report.suites if suite.judge is not None]
+        if judged:
+            from synatest.eval.judge_agreement import summary_lines as judge_lines
+
+            for suite in judged:
+                assert suite.judge is not None
+                for line in judge_lines(suite.name, suite.judge):
+                    terminal.write_line(line)
         if report.matrix is not None:
             from synatest.eval.matrix import summary_lines
 

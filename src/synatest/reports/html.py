@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from synatest._atomic import atomic_write_text
+from synatest.eval.judge_agreement import figures, stability_text
 from synatest.eval.results import ExampleResult, RunReport, TranscriptCall
 from synatest.reports import _rows, _templates, svg
 
@@ -88,7 +89,7 @@ def _call_view(call: TranscriptCall, strings: _Strings) -> list[Any]:
     # Positional, as the page's script reads it: [kind, model, source, schema, tools,
     # embedded texts, messages [[role, text]], reply, tool calls, error, tokens, ms].
     return [
-        call.kind,
+        f"judge {call.kind}" if call.judge else call.kind,
         call.model,
         call.source,
         call.schema_title,
@@ -150,6 +151,9 @@ def render_html(report: RunReport) -> str:
         data=json_island(_example_cells(report)),
         details=json_island(_details(report)),
         repeated=_rows.repeated(report),
+        judged=[s for s in report.suites if s.judge is not None],
+        judge_figures=figures,
+        stability_text=stability_text,
         total=sum(len(s.examples) for s in report.suites),
     )
 

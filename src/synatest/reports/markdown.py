@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from synatest._atomic import atomic_write_text
-from synatest.eval.results import ExampleResult, Matrix, RunReport
+from synatest.eval import judge_agreement
+from synatest.eval.results import ExampleResult, Matrix, RunReport, SuiteResult
 from synatest.reports import _rows, _templates
 from synatest.reports._rows import code, escape, fence
 
@@ -65,6 +66,25 @@ def _not_passed(examples: list[ExampleResult]) -> list[ExampleResult]:
     # Errors first, then the lowest rewards: what a reviewer should read first.
     bad.sort(key=lambda e: (e.reward is not None, e.reward or 0.0, e.id))
     return bad
+
+
+def judge_block(suite: SuiteResult) -> dict[str, Any]:
+    """A judge suite's agreement block as Markdown pieces (report.md's template)."""
+    block = suite.judge
+    assert block is not None
+    headers, rows = judge_agreement.confusion_rows(block)
+    lines = ["| Example | Human | Judge | Gap | Transcript |", "|---|---|---|---|---|"]
+    for d in block.disagreements:
+        show = code(f"synatest report show REPORT {suite.name}/{d.id}")
+        lines.append(f"| {cell(d.id)} | {d.human:g} | {d.judge:g} | {d.gap:.3f} | {show} |")
+    return {
+        "suite": suite.name,
+        "headline": judge_agreement.headline(suite.name, block),
+        "figures": judge_agreement.figures(block) if block.n else "",
+        "confusion": table(headers, rows) if block.n else "",
+        "disagreements": "\n".join(lines) if block.disagreements else "",
+        "stability": judge_agreement.stability_text(block),
+    }
 
 
 def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_SUITE) -> str:
@@ -165,6 +185,7 @@ def render_markdown(report: RunReport, *, max_examples: int = MAX_EXAMPLES_PER_S
         gates_table=gates_table,
         failing=failing,
         usage_table=usage_table,
+        judges=[judge_block(s) for s in report.suites if s.judge is not None],
     )
 
 

@@ -186,6 +186,7 @@ def merge_reports(
                 k=spec.k,
                 model=spec.model,
                 base_name=spec.base_name,
+                judge=spec.judge.settings if spec.judge else None,
             )
         )
     usage = Usage()

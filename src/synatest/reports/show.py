@@ -67,7 +67,8 @@ def _indent(text: str, prefix: str) -> str:
 
 def _call_lines(number: int, call: TranscriptCall) -> list[str]:
     tokens = call.usage.prompt_tokens + call.usage.completion_tokens
-    bits = [f"{call.kind} {call.model or '?'}", f"from {call.source or 'unknown'}"]
+    kind = f"judge {call.kind}" if call.judge else call.kind
+    bits = [f"{kind} {call.model or '?'}", f"from {call.source or 'unknown'}"]
     bits.append(f"{call.latency_s * 1000:.1f} ms")
     bits.append(f"{tokens} tokens")
     if call.usage.cost:

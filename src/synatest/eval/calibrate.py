@@ -1,0 +1,165 @@
+"""``synatest judge calibrate``'s core: a judge run on a labelled set alone.
+
+No program under test: each row of the dataset holds the output to judge (``output``),
+optionally the gold answer (``expected``) and a person's label (``human``). The judge
+(a Synalinks reward) scores every row; :func:`calibrate` measures it against the labels
+with the same :func:`~synatest.eval.judge_agreement.measure_judge` as eval mode, so a
+team can tune the judge's instructions before any suite relies on it.
+
+LM calls go through synatest's seam like in a test: a double (``lm=``) or a cassette
+(``cassette=``, replayed offline, recorded with ``mode=``) answers them, and a call
+nothing answers fails, unless ``live=True``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synatest.eval.judge_labels import DEFAULT_FIELD, LabelError, Scale, detect_kind, parse_label
+
+
+class CalibrationError(ValueError):
+    """A calibration the user set up wrong: the message names the file or the flag."""
+
+
+@dataclass
+class Row:
+    id: str
+    where: str  # "labels.jsonl, line 3"
+    expected: Any
+    output: Any
+    human: float | None
+
+
+@dataclass
+class Calibration:
+    """What ``judge calibrate`` ran: the rows, the judge's rewards per row and run."""
+
+    rows: list[Row]
+    rewards: list[list[float | None]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def load_object(spec: str, flag: str) -> Any:
+    """``MODULE:ATTR`` imported (the current directory first on the path)."""
+    module_name, colon, attr = spec.partition(":")
+    if not colon or not module_name or not attr:
+        raise CalibrationError(f"{flag} {spec!r}: expected MODULE:ATTR, e.g. judges:strict_judge")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # ImportError, or the module's own failure
+        raise CalibrationError(
+            f"{flag} {spec!r}: cannot import module {module_name!r}: "
+            f"{type(error).__name__}: {error}"
+        ) from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise CalibrationError(
+            f"{flag} {spec!r}: module {module_name!r} has no attribute {attr!r}"
+        ) from None
+
+
+def read_rows(
+    path: Path,
+    *,
+    human: str = DEFAULT_FIELD,
+    output: str = "output",
+    expected: str = "expected",
+    scale: Scale | None = None,
+) -> list[Row]:
+    """The labelled rows of a JSONL or JSON (list of objects) file."""
+    if not path.is_file():
+        raise CalibrationError(f"DATASET {str(path)!r}: no such file")
+    text = path.read_text(encoding="utf-8")
+    raw: list[tuple[str, Any]]
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+            if not isinstance(data, list):
+                raise CalibrationError(f"{path}: expected a JSON list of objects")
+            raw = [(f"{path.name}, row {i}", row) for i, row in enumerate(data, start=1)]
+        else:
+            raw = [
+                (f"{path.name}, line {i}", json.loads(line))
+                for i, line in enumerate(text.splitlines(), start=1)
+                if line.strip()
+            ]
+    except json.JSONDecodeError as error:
+        raise CalibrationError(
+            f"{path}: not JSON Lines or a JSON list (line {error.lineno}: {error.msg})"
+        ) from None
+    rows = []
+    for index, (where, row) in enumerate(raw, start=1):
+        if not isinstance(row, dict):
+            raise CalibrationError(f"{where}: expected an object, got {type(row).__name__}")
+        if output not in row:
+            raise CalibrationError(
+                f"{where}: no {output!r} field (the output the judge scores; "
+                "--output-field names another)"
+            )
+        try:
+            label = parse_label(row.get(human), scale)
+        except LabelError as error:
+            raise CalibrationError(f"{where}: human label in field {human!r}: {error}") from None
+        rows.append(
+            Row(
+                id=str(row.get("id", index)),
+                where=where,
+                expected=row.get(expected),
+                output=row[output],
+                human=label,
+            )
+        )
+    if not any(row.human is not None for row in rows):
+        raise CalibrationError(
+            f"{path}: no row has a human label in field {human!r}; add a person's verdict "
+            "(true/false) or score (0 to 1) to each row, or name the field with --human"
+        )
+    return rows
+
+
+def data_model(value: Any, name: str) -> Any:
+    """A Synalinks DataModel instance holding ``value`` (an object's fields, or a text
+    as ``answer``), its class made from the value's fields."""
+    import pydantic
+    import synalinks
+
+    fields = value if isinstance(value, dict) else {"answer": value}
+    model = pydantic.create_model(  # type: ignore[call-overload]
+        name,
+        __base__=synalinks.DataModel,
+        **{key: (Any if item is None else type(item), ...) for key, item in fields.items()},
+    )
+    return model(**fields)
+
+
+def judge_kind(rows: list[Row], scale: Scale | None) -> tuple[str, list[float]]:
+    return detect_kind([row.human for row in rows if row.human is not None], scale)
+
+
+async def run_judge(reward: Any, rows: list[Row], repeat: int = 1) -> Calibration:
+    """Score every row ``repeat`` times with the judge (runs marked with their index)."""
+    from synatest.seam import use_repeat
+
+    result = Calibration(rows=rows)
+    for row in rows:
+        expected = None if row.expected is None else data_model(row.expected, "Expected")
+        output = data_model(row.output, "Output")
+        rewards: list[float | None] = []
+        for index in range(repeat):
+            with use_repeat(index):
+                try:
+                    rewards.append(float(await reward(expected, output)))
+                except Exception as error:
+                    rewards.append(None)
+                    result.errors.append(f"{row.where}: {type(error).__name__}: {error}")
+        result.rewards.append(rewards)
+    return result
