@@ -161,7 +161,26 @@ class Run:
     cpu: float = 0.0
 
 
-def start(label: str, folder: Path, plugin: bool, workers: int, out: Path) -> Run:
+def network_namespaces() -> bool:
+    """Whether each run can have a network namespace of its own (root, util-linux, iproute2).
+
+    Each run then has its own loopback (tests that serve on fixed ports, like Synalinks'
+    MCP tests, do not collide) and no route out: a test trying the network fails at once,
+    alike on both sides, instead of waiting for a timeout.
+    """
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-n", "ip", "link", "set", "lo", "up"], capture_output=True, check=False
+    )
+    return probe.returncode == 0
+
+
+def isolated(args: list[str]) -> list[str]:
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *args]
+
+
+def start(label: str, folder: Path, plugin: bool, workers: int, out: Path, *, isolate: bool) -> Run:
     junit = out / f"{label}.xml"
     log = out / f"{label}.log"
     args = [sys.executable, "-m", "pytest", str(folder), "-q", "-rN", "--tb=line"]
@@ -173,6 +192,8 @@ def start(label: str, folder: Path, plugin: bool, workers: int, out: Path) -> Ru
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     env.pop("PYTEST_ADDOPTS", None)
     handle = log.open("wb")
+    if isolate:
+        args = isolated(args)
     process = subprocess.Popen(args, cwd=folder, stdout=handle, stderr=subprocess.STDOUT, env=env)
     return Run(label, junit, process, log, time.monotonic())
 
@@ -192,19 +213,25 @@ def wait(run: Run) -> None:
 def run_suite(
     name: str, folder: Path, workers: int, out: Path
 ) -> tuple[Comparison, dict[str, float]]:
+    """Both runs of one suite: side by side, each in its own network namespace where the
+    machine allows it, else one after the other (tests may serve on fixed ports)."""
     (folder / "pytest.ini").write_text(INI)
-    runs = [
-        start(f"{name}-without", folder, False, workers, out),
-        start(f"{name}-with", folder, True, workers, out),
-    ]
-    for run in runs:
-        wait(run)
+    isolate = network_namespaces()
+    runs = []
+    for label, plugin in ((f"{name}-without", False), (f"{name}-with", True)):
+        runs.append(start(label, folder, plugin, workers, out, isolate=isolate))
+        if not isolate:
+            wait(runs[-1])
+    if isolate:
+        for run in runs:
+            wait(run)
     without, with_plugin = (read_junit(run.junit) for run in runs)
     timing = {
         "wall_without": runs[0].wall,
         "wall_with": runs[1].wall,
         "cpu_without": runs[0].cpu,
         "cpu_with": runs[1].cpu,
+        "side_by_side": float(isolate),
     }
     return compare(without, with_plugin), timing
 
