@@ -44,7 +44,9 @@ async def test_program_answers_from_the_double(synalinks_router: synatest.Router
     assert len(synalinks_router.requests) == 1
 
 
-async def test_a_call_nothing_serves_fails_loudly() -> None:
+async def test_a_call_nothing_serves_fails_loudly(synalinks_router) -> None:
+    # A test using synatest (here its router) has an unserved call refused at once, at
+    # litellm's entry; in a test that does not, it is refused where it would connect.
     program = await build_program()
     with pytest.raises(synatest.UnservedLMCall, match="How to serve it"):
         await program(Query(query="What is the capital of France?"))
