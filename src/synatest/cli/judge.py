@@ -129,6 +129,37 @@ def _resolve_judge(spec: str) -> Any:
     return judge
 
 
+def _check_cassette_flags(args: argparse.Namespace) -> None:
+    from synatest.eval.calibrate import CalibrationError
+
+    if args.record_mode != "none" and not args.cassette:
+        raise CalibrationError(
+            f"--record-mode {args.record_mode} needs --cassette PATH (the file to record into)"
+        )
+    if args.record_mode != "none" and args.lm:
+        raise CalibrationError(
+            f"--record-mode {args.record_mode} records the judge's real LM calls, but --lm "
+            f"{args.lm!r} answers them with a double: nothing would be recorded. Drop --lm and "
+            "point the judge's LanguageModel at the model (api_base, key) to record from"
+        )
+    if args.cassette and args.record_mode == "none" and not Path(args.cassette).is_file():
+        raise CalibrationError(
+            f"--cassette {args.cassette!r}: no such file; record it once with "
+            f"{_record_command(args, 'once')} (needs the judge's real model and its key)"
+        )
+
+
+def _record_command(args: argparse.Namespace, mode: str) -> str:
+    """The command that records the cassette of this calibration with ``mode``."""
+    import shlex
+
+    words = ["synatest", "judge", "calibrate", args.dataset, "--judge", args.judge]
+    words += ["--cassette", args.cassette, f"--record-mode={mode}"]
+    if args.repeat > 1:
+        words += ["--repeat", str(args.repeat)]
+    return shlex.join(words)
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -143,6 +174,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     scale = Scale(*args.human_scale) if args.human_scale else None
     layer = None
     try:
+        _check_cassette_flags(args)
         rows = core.read_rows(
             Path(args.dataset),
             human=args.human,
@@ -156,7 +188,6 @@ def _calibrate(args: argparse.Namespace) -> int:
         seam.set_zero_waits(True)
         router = seam.Router()
         router.live = bool(args.live)
-        seam.set_session_router(router)
         if lm is not None:
             from synatest.doubles.base import use_lm
 
@@ -169,13 +200,18 @@ def _calibrate(args: argparse.Namespace) -> int:
                 Cassette.load(args.cassette, allow_repeats=True),
                 args.record_mode,
                 router=router,
-                test_id="synatest judge calibrate",
+                test_id=None,
                 explicit=True,
+                record_command=lambda mode: _record_command(args, mode),
             )
             router.use(layer, name="cassette")
     except core.CalibrationError as error:
         return _fail(str(error))
-    result = asyncio.run(core.run_judge(judge, rows, args.repeat))
+    try:
+        with seam.use_router(router):  # this run's router, even inside a test session
+            result = asyncio.run(core.run_judge(judge, rows, args.repeat))
+    except core.CalibrationError as error:  # a call nothing served: a cassette miss, ...
+        return _fail(str(error))
     if layer is not None and args.record_mode != "none":
         layer.save()
     for message in result.errors:

@@ -146,7 +146,12 @@ def judge_kind(rows: list[Row], scale: Scale | None) -> tuple[str, list[float]]:
 
 
 async def run_judge(reward: Any, rows: list[Row], repeat: int = 1) -> Calibration:
-    """Score every row ``repeat`` times with the judge (runs marked with their index)."""
+    """Score every row ``repeat`` times with the judge (runs marked with their index).
+
+    A judge that fails is noted and the row left unscored; a call nothing serves (a
+    cassette miss, no double) stops the run: a :class:`CalibrationError` naming the row.
+    """
+    from synatest.errors import SynatestError
     from synatest.seam import use_repeat
 
     result = Calibration(rows=rows)
@@ -158,6 +163,9 @@ async def run_judge(reward: Any, rows: list[Row], repeat: int = 1) -> Calibratio
             with use_repeat(index):
                 try:
                     rewards.append(float(await reward(expected, output)))
+                except SynatestError as error:
+                    name = type(error).__name__
+                    raise CalibrationError(f"{row.where}: {name}: {error}") from None
                 except Exception as error:
                     rewards.append(None)
                     result.errors.append(f"{row.where}: {type(error).__name__}: {error}")
