@@ -119,6 +119,27 @@ def calibrate(tmp_path: Path, *args: str, capsys: pytest.CaptureFixture[str]) ->
             "--judge 'no_such_module:judge': cannot import module 'no_such_module': "
             "ModuleNotFoundError",
         ),
+        (
+            None,
+            ["labels.jsonl", "--judge", "judges:judge", "--record-mode", "once"],
+            "--record-mode once needs --cassette PATH (the file to record into)",
+        ),
+        (
+            None,
+            [
+                *("labels.jsonl", "--judge", "judges:judge", "--lm", "judges:lm"),
+                *("--cassette", "judge.yaml", "--record-mode", "rewrite"),
+            ],
+            "--record-mode rewrite records the judge's real LM calls, but --lm 'judges:lm' "
+            "answers them with a double: nothing would be recorded.",
+        ),
+        (
+            None,
+            ["labels.jsonl", "--judge", "judges:judge", "--cassette", "missing.yaml"],
+            "--cassette 'missing.yaml': no such file; record it once with synatest judge "
+            "calibrate labels.jsonl --judge judges:judge --cassette missing.yaml "
+            "--record-mode=once (needs the judge's real model and its key)",
+        ),
         (None, ["labels.jsonl", "--judge", "x:y", "--min-agreement", "2"], "expected a kappa"),
         (None, ["labels.jsonl", "--judge", "x:y", "--human-scale", "5,1"], "expected LOW,HIGH"),
     ],

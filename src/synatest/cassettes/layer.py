@@ -49,6 +49,8 @@ class CassetteLayer:
         explicit: the test asked for a cassette (marker or fixture): a missing file
             then raises CassetteMiss instead of the generic unserved-call error.
         extras: read-only cassettes consulted after this one.
+        record_command: gives the command recording with a mode, for the miss message
+            (default: the pytest command of ``test_id``; the CLIs give their own).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class CassetteLayer:
         record_errors: bool = False,
         explicit: bool = False,
         extras: Sequence[Cassette] = (),
+        record_command: Callable[[str], str] | None = None,
     ) -> None:
         if mode not in MODES:
             raise CassetteError(f"unknown record mode {mode!r}; choose from {', '.join(MODES)}")
@@ -70,6 +73,7 @@ class CassetteLayer:
         self.test_id = test_id
         self.record_errors = record_errors
         self.explicit = explicit
+        self.record_command = record_command
         # Fail the test when recordings are left unused (--synalinks-strict-cassettes).
         self.strict = False
         # When the run started (seconds since the epoch): `rewrite` adds to a shared file
@@ -146,7 +150,14 @@ class CassetteLayer:
             # how to record) is the helpful one.
             return await call_next(request)
         raise CassetteMiss(
-            miss_message(request, normalized, self.cassette, mode=self.mode, test_id=self.test_id)
+            miss_message(
+                request,
+                normalized,
+                self.cassette,
+                mode=self.mode,
+                test_id=self.test_id,
+                command=self.record_command,
+            )
         )
 
     async def record(self, request: LMRequest, normalized: dict[str, Any]) -> Any:

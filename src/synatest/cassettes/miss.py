@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from synatest.cassettes.fileformat import dump_yaml
@@ -88,7 +89,16 @@ def miss_message(
     *,
     mode: str,
     test_id: str | None,
+    command: Callable[[str], str] | None = None,
 ) -> str:
+    """Why ``request`` missed, and how to record it: ``command(mode)`` gives the command
+    that records with ``mode`` (default: the pytest command of ``test_id``)."""
+
+    def hint(record_mode: str) -> str:
+        if command is not None:
+            return command(record_mode)
+        return record_command(test_id, record_mode)
+
     lines = ["no recording in the cassette matches this LM call (recording is off)."]
     if test_id:
         lines.append(f"  test: {test_id}")
@@ -126,12 +136,9 @@ def miss_message(
             )
     if not cassette.loaded_from_disk:
         lines.append("Record this test once (needs the real model and its key):")
-        lines.append(f"  {record_command(test_id, 'once')}")
+        lines.append(f"  {hint('once')}")
         return "\n".join(lines)
     lines.append("Re-record this test (needs the real model and its key):")
-    lines.append(f"  {record_command(test_id, 'rewrite')}")
-    lines.append(
-        f"  or keep the recordings and add the missing calls: "
-        f"{record_command(test_id, 'new_episodes')}"
-    )
+    lines.append(f"  {hint('rewrite')}")
+    lines.append(f"  or keep the recordings and add the missing calls: {hint('new_episodes')}")
     return "\n".join(lines)

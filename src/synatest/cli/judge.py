@@ -42,6 +42,16 @@ def _kappa(raw: str) -> float:
     return value
 
 
+def _rate(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 1, got {raw!r}")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from synatest.cassettes.layer import MODES
 
@@ -93,6 +103,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     calibrate.add_argument(
         "--repeat", type=int, default=1, metavar="K", help="score each row K times (stability)"
     )
+    calibrate.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="rows hold two candidates 'a' and 'b' (human: \"a\" or \"b\"): judge each pair "
+        "A/B then B/A and report the judge's position bias",
+    )
+    calibrate.add_argument(
+        "--max-position-bias",
+        type=_rate,
+        metavar="RATE",
+        help="--pairwise: exit 1 when the preference changed with the order in more than "
+        "RATE of the pairs",
+    )
     calibrate.add_argument("--format", choices=("text", "json"), default="text")
     calibrate.set_defaults(handler=run)
     parser.set_defaults(handler=lambda args: parser.print_help() or EXIT_USAGE)
@@ -129,6 +152,37 @@ def _resolve_judge(spec: str) -> Any:
     return judge
 
 
+def _check_cassette_flags(args: argparse.Namespace) -> None:
+    from synatest.eval.calibrate import CalibrationError
+
+    if args.record_mode != "none" and not args.cassette:
+        raise CalibrationError(
+            f"--record-mode {args.record_mode} needs --cassette PATH (the file to record into)"
+        )
+    if args.record_mode != "none" and args.lm:
+        raise CalibrationError(
+            f"--record-mode {args.record_mode} records the judge's real LM calls, but --lm "
+            f"{args.lm!r} answers them with a double: nothing would be recorded. Drop --lm and "
+            "point the judge's LanguageModel at the model (api_base, key) to record from"
+        )
+    if args.cassette and args.record_mode == "none" and not Path(args.cassette).is_file():
+        raise CalibrationError(
+            f"--cassette {args.cassette!r}: no such file; record it once with "
+            f"{_record_command(args, 'once')} (needs the judge's real model and its key)"
+        )
+
+
+def _record_command(args: argparse.Namespace, mode: str) -> str:
+    """The command that records the cassette of this calibration with ``mode``."""
+    import shlex
+
+    words = ["synatest", "judge", "calibrate", args.dataset, "--judge", args.judge]
+    words += ["--cassette", args.cassette, f"--record-mode={mode}"]
+    if args.repeat > 1:
+        words += ["--repeat", str(args.repeat)]
+    return shlex.join(words)
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -140,15 +194,21 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         return _fail(f"--repeat must be at least 1, got {args.repeat}")
+    if args.pairwise and args.repeat > 1:
+        return _fail("--repeat with --pairwise is not supported: each pair is judged twice")
+    if args.max_position_bias is not None and not args.pairwise:
+        return _fail("--max-position-bias needs --pairwise (rows with candidates 'a' and 'b')")
     scale = Scale(*args.human_scale) if args.human_scale else None
     layer = None
     try:
+        _check_cassette_flags(args)
         rows = core.read_rows(
             Path(args.dataset),
             human=args.human,
             output=args.output_field,
             expected=args.expected_field,
             scale=scale,
+            pairwise=args.pairwise,
         )
         judge = _resolve_judge(args.judge)
         lm = core.load_object(args.lm, "--lm") if args.lm else None
@@ -156,7 +216,6 @@ def _calibrate(args: argparse.Namespace) -> int:
         seam.set_zero_waits(True)
         router = seam.Router()
         router.live = bool(args.live)
-        seam.set_session_router(router)
         if lm is not None:
             from synatest.doubles.base import use_lm
 
@@ -169,52 +228,99 @@ def _calibrate(args: argparse.Namespace) -> int:
                 Cassette.load(args.cassette, allow_repeats=True),
                 args.record_mode,
                 router=router,
-                test_id="synatest judge calibrate",
+                test_id=None,
                 explicit=True,
+                record_command=lambda mode: _record_command(args, mode),
             )
             router.use(layer, name="cassette")
     except core.CalibrationError as error:
         return _fail(str(error))
-    result = asyncio.run(core.run_judge(judge, rows, args.repeat))
+    try:
+        with seam.use_router(router):  # this run's router, even inside a test session
+            if args.pairwise:
+                pairs, errors = asyncio.run(core.run_pairs(judge, rows))
+            else:
+                result = asyncio.run(core.run_judge(judge, rows, args.repeat))
+                errors = result.errors
+    except core.CalibrationError as error:  # a call nothing served: a cassette miss, ...
+        return _fail(str(error))
     if layer is not None and args.record_mode != "none":
         layer.save()
-    for message in result.errors:
+    for message in errors:
         print(f"synatest judge calibrate: {message}", file=sys.stderr)
-    examples = []
-    for row, rewards in zip(rows, result.rewards, strict=True):
-        scored = [r for r in rewards if r is not None]
-        runs = [RunResult(index=i, reward=r, prediction=row.output) for i, r in enumerate(rewards)]
-        examples.append(
-            ExampleResult(
-                id=row.id,
-                suite="calibration",
-                reward=sum(scored) / len(scored) if scored else None,
-                human=row.human,
-                runs=runs if args.repeat > 1 else [],
+    if args.pairwise:
+        block = _pairwise_block(args, rows, pairs)
+    else:
+        examples = []
+        for row, rewards in zip(rows, result.rewards, strict=True):
+            scored = [r for r in rewards if r is not None]
+            runs = [
+                RunResult(index=i, reward=r, prediction=row.output) for i, r in enumerate(rewards)
+            ]
+            examples.append(
+                ExampleResult(
+                    id=row.id,
+                    suite="calibration",
+                    reward=sum(scored) / len(scored) if scored else None,
+                    human=row.human,
+                    runs=runs if args.repeat > 1 else [],
+                )
             )
+        kind, levels = core.judge_kind(rows, scale)
+        settings = JudgeSettings(
+            field=args.human,
+            kind=kind,
+            levels=levels,
+            pass_at=args.pass_at,
+            min_agreement=args.min_agreement,
         )
-    kind, levels = core.judge_kind(rows, scale)
-    settings = JudgeSettings(
-        field=args.human,
-        kind=kind,
-        levels=levels,
-        pass_at=args.pass_at,
-        min_agreement=args.min_agreement,
-    )
-    block = measure_judge(examples, settings)
+        block = measure_judge(examples, settings)
     name = getattr(judge, "name", args.judge)
     if args.format == "json":
         print(block.model_dump_json(indent=2))
     else:
         print("\n".join(summary_lines(str(name), block)).replace("suite ", "", 1))
-    if args.min_agreement is not None:
-        from synatest.eval.gates import JudgeAgreementGate
-        from synatest.eval.results import SuiteResult
+    return _gate(args, str(name), block)
 
-        failure = JudgeAgreementGate(args.min_agreement).fails(
-            SuiteResult(name=str(name), judge=block)
-        )
+
+def _gate(args: argparse.Namespace, name: str, block: Any) -> int:
+    """Exit 1 when ``--min-agreement`` or ``--max-position-bias`` is not met."""
+    from synatest.eval.gates import Gate, JudgeAgreementGate, JudgePositionBiasGate
+    from synatest.eval.results import SuiteResult
+
+    gates: list[Gate] = []
+    if args.min_agreement is not None:
+        gates.append(JudgeAgreementGate(args.min_agreement))
+    if args.max_position_bias is not None:
+        gates.append(JudgePositionBiasGate(args.max_position_bias))
+    code = EXIT_OK
+    for gate in gates:
+        failure = gate.fails(SuiteResult(name=name, judge=block))
         if failure is not None:
             print(f"synatest judge calibrate: {failure}", file=sys.stderr)
-            return EXIT_NOT_CALIBRATED
-    return EXIT_OK
+            code = EXIT_NOT_CALIBRATED
+    return code
+
+
+def _pairwise_block(args: argparse.Namespace, rows: list[Any], pairs: list[Any]) -> Any:
+    """The agreement block of a pairwise calibration: the judge's preference for A (the
+    position averaged out) against the person's, and the position bias."""
+    from synatest.eval.judge_agreement import measure_judge
+    from synatest.eval.position_bias import measure_position_bias
+    from synatest.eval.results import ExampleResult, JudgeSettings
+
+    preference = {pair.id: pair.prefers_a() for pair in pairs}
+    examples = [
+        ExampleResult(id=r.id, suite="calibration", reward=preference.get(r.id), human=r.human)
+        for r in rows
+    ]
+    settings = JudgeSettings(
+        field=args.human,
+        kind="binary",
+        levels=[0.0, 1.0],
+        pass_at=args.pass_at,
+        min_agreement=args.min_agreement,
+    )
+    block = measure_judge(examples, settings)
+    block.position_bias = measure_position_bias(pairs, args.pass_at)
+    return block

@@ -273,6 +273,39 @@ class JudgeStabilityGate:
         return _result(self.name, self.fails(suite), details)
 
 
+@dataclass
+class JudgePositionBiasGate:
+    """Fails when a pairwise judge's preference followed the position (it changed when A
+    and B were swapped) in more than ``max_bias`` of the pairs."""
+
+    max_bias: float
+    name: str = "judge_position_bias"
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        bias = suite.judge.position_bias if suite.judge else None
+        if bias is None or bias.consistency_rate is None:
+            return (
+                f"judge position bias cannot be measured: no pair was judged in both orders "
+                f"(A/B then B/A; max position bias {self.max_bias:g})"
+            )
+        rate = 1.0 - bias.consistency_rate
+        if rate > self.max_bias + EPSILON:
+            return (
+                f"judge position-biased: its preference changed when A and B were swapped in "
+                f"{len(bias.inconsistent)}/{bias.pairs} pairs ({_pct(rate)} > max position "
+                f"bias {self.max_bias:g}; the first shown won {_pct(bias.first_position_rate)} "
+                f"of the verdicts): {_ids(bias.inconsistent)}"
+            )
+        return None
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        bias = suite.judge.position_bias if suite.judge else None
+        details: dict[str, Any] = {"max_position_bias": self.max_bias}
+        if bias is not None:
+            details.update(consistency_rate=bias.consistency_rate, pairs=bias.pairs)
+        return _result(self.name, self.fails(suite), details)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from synatest.eval import agreement as stats
 from synatest.eval.judge_labels import snap
+from synatest.eval.position_bias import position_bias_text
 from synatest.eval.results import (
     ExampleResult,
     JudgeAgreement,
@@ -242,4 +243,7 @@ def summary_lines(name: str, block: JudgeAgreement) -> list[str]:
     stability = stability_text(block)
     if stability:
         lines.append("  " + stability)
+    swap = position_bias_text(block.position_bias)
+    if swap:
+        lines.append("  " + swap)
     return lines

@@ -158,14 +158,20 @@ class JudgeStability(BaseModel):
 
 
 class PositionBias(BaseModel):
-    """A pairwise judge asked A/B then B/A: how often the order changed its preference."""
+    """A pairwise judge asked A/B then B/A: how often its preference followed the position
+    rather than the content (each rate with a 95% bootstrap CI over pairs)."""
 
-    pairs: int = 0
-    consistent: int = 0  # the same answer preferred in both orders
-    first_wins: int = 0  # the answer shown first preferred both times
-    second_wins: int = 0
-    rate: float | None = None  # inconsistent pairs / pairs
-    inconsistent: list[str] = Field(default_factory=list)
+    pairs: int = 0  # pairs judged in both orders
+    consistent: int = 0  # the same candidate preferred in both orders
+    first_wins: int = 0  # inconsistent: the candidate shown first preferred both times
+    second_wins: int = 0  # inconsistent: the candidate shown second preferred both times
+    consistency_rate: float | None = None  # consistent / pairs
+    consistency_ci_low: float | None = None
+    consistency_ci_high: float | None = None
+    first_position_rate: float | None = None  # verdicts for the first shown / 2 * pairs
+    first_position_ci_low: float | None = None
+    first_position_ci_high: float | None = None
+    inconsistent: list[str] = Field(default_factory=list)  # ids of the pairs
 
 
 class JudgeAgreement(BaseModel):

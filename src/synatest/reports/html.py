@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from synatest._atomic import atomic_write_text
 from synatest.eval.judge_agreement import figures, stability_text
+from synatest.eval.position_bias import position_bias_text
 from synatest.eval.results import ExampleResult, RunReport, TranscriptCall
 from synatest.reports import _rows, _templates, svg
 
@@ -154,6 +155,7 @@ def render_html(report: RunReport) -> str:
         judged=[s for s in report.suites if s.judge is not None],
         judge_figures=figures,
         stability_text=stability_text,
+        position_bias_text=position_bias_text,
         total=sum(len(s.examples) for s in report.suites),
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from synatest._atomic import atomic_write_text
 from synatest.eval import judge_agreement
+from synatest.eval.position_bias import position_bias_text
 from synatest.eval.results import ExampleResult, Matrix, RunReport, SuiteResult
 from synatest.reports import _rows, _templates
 from synatest.reports._rows import code, escape, fence
@@ -84,6 +85,7 @@ def judge_block(suite: SuiteResult) -> dict[str, Any]:
         "confusion": table(headers, rows) if block.n else "",
         "disagreements": "\n".join(lines) if block.disagreements else "",
         "stability": judge_agreement.stability_text(block),
+        "position_bias": position_bias_text(block.position_bias),
     }
 
 
