@@ -55,7 +55,9 @@ def test_recorder_traces_become_a_regression_test(
         "read 4 calls from recorder; wrote 3 example(s) and 3 recording(s) (3 file(s)); "
         "skipped 1: 1 duplicate inputs_hash"
     )
-    rows = [json.loads(line) for line in (out / "datasets/arithmetic.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (out / "datasets/arithmetic.jsonl").read_text().splitlines()
+    ]
     assert [(r["inputs"], r["expected"]) for r in rows] == [
         ({"question": "What is 2 + 3?"}, {"answer": "5"}),
         ({"question": "What is 7 + 5?"}, {"answer": "12"}),
@@ -88,7 +90,9 @@ def test_mlflow_traces_become_a_regression_test(
     # Monitor hooks set up), and the program's build is a symbolic trace: both skipped.
     assert summary.examples == 3 and summary.recordings == 3
     assert summary.skipped["a program being built (symbolic call)"] == 1
-    rows = [json.loads(line) for line in (out / "datasets/arithmetic.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (out / "datasets/arithmetic.jsonl").read_text().splitlines()
+    ]
     assert {r["inputs"]["question"] for r in rows} == {
         "What is 7 + 5?",
         "What is 2 + 3?",
