@@ -7,6 +7,10 @@ hook to write ``report.json``, ``examples.jsonl``, ``examples.csv``, ``report.md
 (also appended to ``$GITHUB_STEP_SUMMARY``) and ``report.html`` to
 ``--synalinks-report-dir``. It also attaches each example's result to its test's
 JUnit XML entry. Light to import: the renderers load only at session end.
+
+``--synalinks-mlflow[=URI]`` also logs the run to MLflow (``synatest.reports.mlflow_run``),
+once the report files are written, on the controller only; a shard's run is not
+logged (``synatest report merge --mlflow`` logs the merged run once).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from synatest.eval.results import ExampleResult, RunReport
 
 WRITTEN_KEY = pytest.StashKey[dict[str, Path]]()
+MLFLOW_KEY = pytest.StashKey[str]()
 
 
 @argtype
@@ -48,8 +53,30 @@ options.group(
 )
 
 
+options.group(
+    "mlflow",
+    [
+        options.Option(
+            "mlflow",
+            "log the eval run to MLflow (params, metrics per suite, the reports as artifacts); "
+            "URI: a tracking URI such as sqlite:///mlflow.db (without one: "
+            "$MLFLOW_TRACKING_URI, else MLflow's default)",
+            nargs="?",
+            const="default",
+            metavar="URI",
+        ),
+        options.Option(
+            "mlflow-experiment",
+            "the MLflow experiment of --synalinks-mlflow runs",
+            default="synatest",
+            metavar="NAME",
+        ),
+    ],
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser, "reports")
+    options.register(parser, "reports", "mlflow")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +97,31 @@ def pytest_synalinks_eval_report(config: pytest.Config, report: RunReport) -> No
     if isinstance(formats, str):  # the default, not converted by argparse
         formats = _formats(formats)
     config.stash[WRITTEN_KEY] = write_reports(report, report_dir(config), formats or FORMATS)
+    uri = options.value(config, "mlflow")
+    if uri:
+        config.stash[MLFLOW_KEY] = _log_to_mlflow(config, report, None if uri == "default" else uri)
+
+
+def _log_to_mlflow(config: pytest.Config, report: RunReport, uri: str | None) -> str:
+    if report.shard is not None:
+        return (
+            "synatest mlflow: a shard's run is not logged; "
+            "`synatest report merge --mlflow` logs the merged run once"
+        )
+    from synatest.errors import ReportError
+    from synatest.reports.mlflow_run import describe, log_run
+
+    experiment = str(options.value(config, "mlflow-experiment"))
+    try:
+        run_id = log_run(
+            report,
+            tracking_uri=uri,
+            experiment=experiment,
+            files=config.stash.get(WRITTEN_KEY, {}).values(),
+        )
+    except ReportError as error:
+        return f"synatest mlflow: error: {error}"
+    return f"synatest mlflow: logged {describe(run_id, uri, experiment)}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -78,6 +130,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         names = ", ".join(path.name for path in written.values())
         directory = next(iter(written.values())).parent
         terminalreporter.write_line(f"synatest reports: {names} in {directory}")
+    logged = terminalreporter.config.stash.get(MLFLOW_KEY, None)
+    if logged:
+        terminalreporter.write_line(logged, red=": error:" in logged)
 
 
 def _example_of(item: pytest.Item) -> ExampleResult | None:
