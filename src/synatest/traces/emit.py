@@ -10,13 +10,15 @@ command).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 TEMPLATE = '''\
-"""Regression test of program {program!r}: today's program against yesterday's traffic.
+"""Regression test of program {program}: today's program against yesterday's traffic.
 
-Written by `synatest traces import --emit-test` from {source_note}.
+Written by `synatest traces import --emit-test`
+from {source_note}.
 Each example runs the program offline on inputs seen in production; the imported
 cassette answers its LM calls, and the output must be the one production gave.
 Re-import to refresh it; edit freely (it is yours now).
@@ -31,9 +33,9 @@ import pytest
 import synalinks
 
 HERE = Path(__file__).parent
-DATASET = HERE / {dataset!r}
-CASSETTE = HERE / {cassette!r}
-BUILDER = {builder!r}
+DATASET = HERE / {dataset}
+CASSETTE = HERE / {cassette}
+BUILDER = {builder}
 
 
 def examples():
@@ -63,7 +65,9 @@ async def test_agrees_with_production(example):
 '''
 
 
-def emitted_test(program: str, builder: str, out: Path, dataset: Path, cassette: Path) -> str:
+def emitted_test(
+    program: str, builder: str, out: Path, dataset: Path, cassette: Path, *, source: str = ""
+) -> str:
     """The text of the regression test module for ``program`` (written to ``out``)."""
     where, sep, name = builder.rpartition(":")
     if not sep or not where or not name:
@@ -75,10 +79,11 @@ def emitted_test(program: str, builder: str, out: Path, dataset: Path, cassette:
         )
     if where.endswith(".py"):
         where = Path(os.path.relpath(Path(where).resolve(), out.resolve())).as_posix()
+    # JSON strings are Python strings in the quotes `ruff format` keeps.
     return TEMPLATE.format(
-        program=program,
-        source_note="Synalinks traces",
-        dataset=dataset.relative_to(out).as_posix(),
-        cassette=cassette.relative_to(out).as_posix(),
-        builder=f"{where}:{name}",
+        program=json.dumps(program),
+        source_note=f"the Synalinks traces of {source}" if source else "Synalinks traces",
+        dataset=json.dumps(dataset.relative_to(out).as_posix()),
+        cassette=json.dumps(cassette.relative_to(out).as_posix()),
+        builder=json.dumps(f"{where}:{name}"),
     )

@@ -215,7 +215,7 @@ def import_items(
             from synatest.traces.emit import emitted_test
 
             texts[out / f"test_{name}_regression.py"] = emitted_test(
-                program, opts.emit_test, out, dataset_path, cassette_path
+                program, opts.emit_test, out, dataset_path, cassette_path, source=source
             )
     # Every text is checked before anything is written: all or nothing.
     for path, text in texts.items():
