@@ -192,3 +192,29 @@ def test_bad_sources_and_stores(
         assert len(err.splitlines()) == 1
         assert not out.exists()
     assert not (tmp_path / "none.db").exists()  # reading never creates a store
+
+
+def test_the_example_is_what_importing_its_recorder_trace_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synatest.traces import ImportOptions, import_traces
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)  # the example was imported with paths relative to the repo
+    example = Path("examples/traces")
+    out = tmp_path / "regression"
+    import_traces(
+        example / "recorder", out, ImportOptions(emit_test=f"{example / 'triage.py'}:build_program")
+    )
+    committed = example / "regression"
+    assert (out / "datasets/ticket_triage.jsonl").read_text() == (
+        committed / "datasets/ticket_triage.jsonl"
+    ).read_text()
+
+    def body(path: Path) -> str:  # without the versions header and the seal
+        text = path.read_text()
+        return text[text.index("imported_from:") : text.index("# synatest-seal")]
+
+    assert body(out / "cassettes/ticket_triage.yaml") == body(
+        committed / "cassettes/ticket_triage.yaml"
+    )
