@@ -7,10 +7,7 @@ hook to write ``report.json``, ``examples.jsonl``, ``examples.csv``, ``report.md
 (also appended to ``$GITHUB_STEP_SUMMARY``) and ``report.html`` to
 ``--synalinks-report-dir``. It also attaches each example's result to its test's
 JUnit XML entry. Light to import: the renderers load only at session end.
-
-``--synalinks-mlflow[=URI]`` also logs the run to MLflow (``synatest.reports.mlflow_run``),
-once the report files are written, on the controller only; a shard's run is not
-logged (``synatest report merge --mlflow`` logs the merged run once).
+``--synalinks-mlflow`` then logs the run (``synatest.reports.mlflow_run.session_line``).
 """
 
 from __future__ import annotations
@@ -53,24 +50,12 @@ options.group(
 )
 
 
+_MLFLOW_HELP = "log the eval run to MLflow at URI (default: $MLFLOW_TRACKING_URI or MLflow's)"
 options.group(
     "mlflow",
     [
-        options.Option(
-            "mlflow",
-            "log the eval run to MLflow (params, metrics per suite, the reports as artifacts); "
-            "URI: a tracking URI such as sqlite:///mlflow.db (without one: "
-            "$MLFLOW_TRACKING_URI, else MLflow's default)",
-            nargs="?",
-            const="default",
-            metavar="URI",
-        ),
-        options.Option(
-            "mlflow-experiment",
-            "the MLflow experiment of --synalinks-mlflow runs",
-            default="synatest",
-            metavar="NAME",
-        ),
+        options.Option("mlflow", _MLFLOW_HELP, nargs="?", const="default", metavar="URI"),
+        options.Option("mlflow-experiment", "its experiment", default="synatest", metavar="NAME"),
     ],
 )
 
@@ -97,31 +82,12 @@ def pytest_synalinks_eval_report(config: pytest.Config, report: RunReport) -> No
     if isinstance(formats, str):  # the default, not converted by argparse
         formats = _formats(formats)
     config.stash[WRITTEN_KEY] = write_reports(report, report_dir(config), formats or FORMATS)
-    uri = options.value(config, "mlflow")
-    if uri:
-        config.stash[MLFLOW_KEY] = _log_to_mlflow(config, report, None if uri == "default" else uri)
+    if uri := options.value(config, "mlflow"):
+        from synatest.reports.mlflow_run import session_line
 
-
-def _log_to_mlflow(config: pytest.Config, report: RunReport, uri: str | None) -> str:
-    if report.shard is not None:
-        return (
-            "synatest mlflow: a shard's run is not logged; "
-            "`synatest report merge --mlflow` logs the merged run once"
-        )
-    from synatest.errors import ReportError
-    from synatest.reports.mlflow_run import describe, log_run
-
-    experiment = str(options.value(config, "mlflow-experiment"))
-    try:
-        run_id = log_run(
-            report,
-            tracking_uri=uri,
-            experiment=experiment,
-            files=config.stash.get(WRITTEN_KEY, {}).values(),
-        )
-    except ReportError as error:
-        return f"synatest mlflow: error: {error}"
-    return f"synatest mlflow: logged {describe(run_id, uri, experiment)}"
+        experiment = str(options.value(config, "mlflow-experiment"))
+        written = config.stash[WRITTEN_KEY].values()
+        config.stash[MLFLOW_KEY] = session_line(report, uri, experiment, written)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -162,3 +162,23 @@ def log_run(
 def describe(run_id: str, tracking_uri: str | None, experiment: str) -> str:
     at = tracking_uri or "MLflow's default tracking URI"
     return f"MLflow run {run_id} in experiment {experiment!r} at {at}"
+
+
+def session_line(report: RunReport, uri: str, experiment: str, files: Iterable[Path]) -> str:
+    """What ``--synalinks-mlflow`` does at the end of an eval session, as its terminal line.
+
+    On the xdist controller only (where the report is built). A shard's run is not logged:
+    its numbers are partial and its gates deferred; ``synatest report merge --mlflow`` logs
+    the merged run once. ``uri`` "default" is MLflow's own default.
+    """
+    if report.shard is not None:
+        return (
+            "synatest mlflow: a shard's run is not logged; "
+            "`synatest report merge --mlflow` logs the merged run once"
+        )
+    tracking_uri = None if uri == "default" else uri
+    try:
+        run_id = log_run(report, tracking_uri=tracking_uri, experiment=experiment, files=files)
+    except ReportError as error:
+        return f"synatest mlflow: error: {error}"
+    return f"synatest mlflow: logged {describe(run_id, tracking_uri, experiment)}"
