@@ -218,3 +218,28 @@ def test_the_example_is_what_importing_its_recorder_trace_gives(
     assert body(out / "cassettes/ticket_triage.yaml") == body(
         committed / "cassettes/ticket_triage.yaml"
     )
+
+
+def test_imported_cassettes_merge_only_with_imported_ones(
+    recorder_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synatest.cassettes.store import Cassette
+
+    records = _records(recorder_file)
+    _write(tmp_path / "a.jsonl", records[:2])
+    _write(tmp_path / "b.jsonl", records[1:])
+    for name in ("a", "b"):
+        assert _run(capsys, str(tmp_path / f"{name}.jsonl"), "-o", str(tmp_path / name))[0] == 0
+    merged = tmp_path / "merged.yaml"
+    sources = [str(tmp_path / name / "cassettes/arithmetic.yaml") for name in ("a", "b")]
+    assert main(["cassettes", "merge", *sources, "-o", str(merged)]) == 0
+    cassette = Cassette.load(merged)
+    assert cassette.match_on == ("messages", "model") and len(cassette) == 4  # 2 + 3, 1 shared
+
+    plain = tmp_path / "plain.yaml"
+    Cassette(plain).save([])
+    capsys.readouterr()
+    assert (
+        main(["cassettes", "merge", sources[0], str(plain), "-o", str(tmp_path / "m2.yaml")]) == 2
+    )
+    assert "are matched on different fields (`match_on:`)" in capsys.readouterr().err
