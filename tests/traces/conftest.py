@@ -18,6 +18,36 @@ import pytest
 HERE = Path(__file__).parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mlflow_imported(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every part of MLflow (and SQLAlchemy) these tests use, imported before any test.
+
+    Both import parts of themselves on first use. Imported during a test that uses
+    ``pytester``, those modules are dropped from ``sys.modules`` when it ends, and the
+    next MLflow call in this process mixes two copies of SQLAlchemy
+    (``'InternalTraversal' object is not callable``).
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from synatest.eval.results import RunReport
+    from synatest.reports.mlflow_run import log_run
+
+    where = tmp_path_factory.mktemp("mlflow-warm-up")
+    uri = f"sqlite:///{where / 'mlflow.db'}"
+    (where / "report.json").write_text("{}")
+    log_run(RunReport(), tracking_uri=uri, experiment="warm-up", files=[where / "report.json"])
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("warm-up")
+    assert experiment is not None
+    list(client.search_traces(locations=[experiment.experiment_id]))
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.search_runs(experiment_names=["warm-up"])
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
 @pytest.fixture(scope="session")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with ``recorder/`` and ``mlflow.db`` from 4 program calls (one repeated)."""
