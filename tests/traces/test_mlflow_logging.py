@@ -88,6 +88,14 @@ def test_eval_runs_are_logged_to_mlflow_and_shards_log_once_merged(
     assert {"report.json", "report.md", "report.html"} <= {p.name for p in artifacts.iterdir()}
     assert not (pytester.path / "mlruns").exists()
 
+    # The ini keys do the same.
+    pytester.makeini(
+        f"[pytest]\nasyncio_default_fixture_loop_scope = function\nsynalinks_mlflow = {uri}\n"
+        "synalinks_mlflow_experiment = from-ini\n"
+    )
+    pytester.runpytest_inprocess("--synalinks-eval").assert_outcomes(passed=8)
+    assert len(_runs(uri, "from-ini")) == 1
+
     # Shards: none logs; the merge logs the whole run once.
     for index in (1, 2):
         shard = pytester.runpytest_inprocess(
