@@ -76,6 +76,10 @@ class ReportError(ValueError):
     """A report file that cannot be read (missing, not JSON, not a synatest report)."""
 
 
+class TracesError(ValueError):
+    """Synalinks traces that cannot be imported (bad line, unknown version, empty store)."""
+
+
 def decode_error_message(
     path: object, data: bytes, error: UnicodeDecodeError, *, fix: str = "save the file as UTF-8"
 ) -> str:

@@ -69,7 +69,8 @@ STARTUP_MODULES = {
     "synatest.plugin.train",
     "synatest.session",
 }
-STARTUP_LINES = 2_200  # their source lines, docstrings and comments included
+STARTUP_LINES = 2_230  # their source lines, docstrings and comments included (+30: the
+# --synalinks-mlflow options and their hook, issue 21)
 
 
 def test_collect_only_of_a_plain_suite_loads_only_the_declarations(

@@ -236,9 +236,18 @@ def normalize(
     *,
     scrubbers: Iterable[Scrubber] = (),
     match_api_base: bool = False,
+    only: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """The part of a request that identifies it, as plain sorted JSON data."""
+    """The part of a request that identifies it, as plain sorted JSON data.
+
+    ``only`` narrows the allowlist further: a cassette imported from Synalinks traces
+    holds only what the trace recorded (model and messages), so its requests are
+    matched on those fields alone.
+    """
     allow = fields_for(kind)
+    if only is not None:
+        kept = set(only)
+        allow = tuple(name for name in (allow or kept) if name in kept)
     out: dict[str, Any] = {}
     for name, value in kwargs.items():
         if value is None:

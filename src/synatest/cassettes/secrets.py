@@ -193,3 +193,20 @@ def refuse(text: str, action: str, advice: str, environ: Mapping[str, str] | Non
     if hits:
         found = "; ".join(str(hit) for hit in hits)
         raise CassetteError(f"refusing to {action}: it contains {found}. {advice}")
+
+
+REDACTED = "<redacted>"
+
+
+def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``text`` with every secret :func:`scan` would find replaced by ``<redacted>``.
+
+    For data that is copied rather than recorded (``synatest traces import --redact``):
+    the same rules as the scan, so a redacted text scans clean.
+    """
+    for _name, value in sorted(secret_values(environ).items()):
+        for _shape, shaped in value_shapes(value):
+            text = text.replace(shaped, REDACTED)
+    for pattern in KEY_PATTERNS.values():
+        text = pattern.sub(REDACTED, text)
+    return text

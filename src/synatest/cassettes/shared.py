@@ -149,7 +149,13 @@ def merge_files(sources: Sequence[Path], target: Path) -> tuple[int, int]:
             result would hold a secret.
     """
     loaded = [Cassette.load(path, missing_ok=False, lazy=False) for path in sources]
+    matched_on = {c.match_on for c in loaded}
+    if len(matched_on) > 1:
+        raise CassetteError(
+            f"cannot merge {', '.join(map(str, sources))}: their requests are matched on "
+            "different fields (`match_on:`): an imported cassette merges only with imported ones"
+        )
     merged = union(loaded)
     with FileLock(lock_path(target), timeout=LOCK_TIMEOUT):
-        Cassette(target).save(merged)
+        Cassette(target, match_on=matched_on.pop() if matched_on else None).save(merged)
     return len(merged), sum(len(c.own) for c in loaded) - len(merged)

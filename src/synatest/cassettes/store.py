@@ -266,6 +266,9 @@ class Cassette:
     stale_keys: list[int] = field(default_factory=list)
     # key -> indexes into ``interactions``, and how many of them were replayed.
     _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
+    # The request fields matched on, when narrower than the allowlist (a cassette
+    # imported from Synalinks traces: header `match_on: [messages, model]`).
+    match_on: tuple[str, ...] | None = None
     # Request keys with a recording of some run > 0 (recorded with repeats).
     _repeated: set[bytes] = field(default_factory=set, repr=False)
     _cursor: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -354,6 +357,7 @@ class Cassette:
             )
             line += chunk.count("\n")
         self.header = {k: v for k, v in header.items() if k != "interactions"}
+        self._read_match_on()
         self.format = int(header[HEADER_KEY])
         for kind, key, repeat, chunk, number, line in entries:
             if kind not in KINDS:
@@ -403,15 +407,32 @@ class Cassette:
         if not isinstance(items, list):
             raise CassetteError(f"{where}: `interactions` must be a list")
         self.header = {k: v for k, v in data.items() if k != "interactions"}
+        self._read_match_on()
         for number, item in enumerate(items):
             interaction = Interaction.from_data(item, where=f"{where}: interaction #{number}")
             self.add(interaction, renormalize=True)
             if isinstance(item, dict) and item.get("key") != interaction.key.hex():
                 self.stale_keys.append(number)
 
+    def _read_match_on(self) -> None:
+        fields = self.header.get("match_on")
+        if fields is None:
+            return
+        if not (isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields)):
+            raise CassetteError(
+                f"{self.path}: `match_on` must be a list of request field names, got {fields!r}"
+            )
+        self.match_on = tuple(fields)
+
     # -- index -----------------------------------------------------------------
     def normalize(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return normalize(kind, kwargs, scrubbers=self.scrubbers, match_api_base=self.match_api_base)
+        return normalize(
+            kind,
+            kwargs,
+            scrubbers=self.scrubbers,
+            match_api_base=self.match_api_base,
+            only=self.match_on,
+        )
 
     def add(self, interaction: Interaction, *, renormalize: bool = False) -> int:
         """Append a recording and index it; returns its position."""
@@ -490,11 +511,13 @@ class Cassette:
     def to_text(self, interactions: Iterable[Interaction] | None = None) -> str:
         """The sealed file text of ``interactions`` (default: this file's own)."""
         items = self.own if interactions is None else list(interactions)
-        data = {
-            HEADER_KEY: FORMAT_VERSION,
-            "recorded_with": recorded_with(),
-            "interactions": [i.to_data() for i in items],
-        }
+        data: dict[str, Any] = {HEADER_KEY: FORMAT_VERSION, "recorded_with": recorded_with()}
+        for name in ("imported_from", "match_on"):
+            if name in self.header:  # kept from the file, or set by `synatest traces import`
+                data[name] = self.header[name]
+        if self.match_on is not None:
+            data["match_on"] = list(self.match_on)
+        data["interactions"] = [i.to_data() for i in items]
         return sealing.seal(dump_yaml(data), len(items))
 
     def save(

@@ -1,7 +1,8 @@
 """The ``synatest`` command line: one parser, one subcommand per module of this package.
 
 Each command module (:mod:`~synatest.cli.cassettes`, :mod:`~synatest.cli.report`,
-:mod:`~synatest.cli.train`, :mod:`~synatest.cli.watch`, :mod:`~synatest.cli.judge`) defines
+:mod:`~synatest.cli.traces`, :mod:`~synatest.cli.train`, :mod:`~synatest.cli.watch`,
+:mod:`~synatest.cli.judge`) defines
 ``add_parser(subparsers)`` and knows nothing of this one; :data:`COMMANDS` is the only
 place that lists them. Command modules are light to import: each imports its heavy
 parts (pytest sessions, Synalinks, the report renderers) only when it runs.
@@ -14,10 +15,10 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from synatest.cli import cassettes, judge, report, train, watch
+from synatest.cli import cassettes, judge, report, traces, train, watch
 
 # The commands, in the order ``--help`` lists them; each module defines ``add_parser``.
-COMMANDS: tuple[ModuleType, ...] = (cassettes, judge, report, train, watch)
+COMMANDS: tuple[ModuleType, ...] = (cassettes, judge, report, traces, train, watch)
 
 
 def build_parser() -> argparse.ArgumentParser:

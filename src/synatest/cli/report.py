@@ -146,6 +146,21 @@ def run_merge(args: argparse.Namespace) -> int:
             if not gate.passed:
                 print(f"  {gate.name} gate: {gate.message}")
     print(f"synatest: merged report written to {Path(args.output)} ({', '.join(written)})")
+    if args.mlflow:
+        from synatest.reports.mlflow_run import describe, log_run
+
+        uri = None if args.mlflow == "default" else args.mlflow
+        try:
+            run_id = log_run(
+                report,
+                tracking_uri=uri,
+                experiment=args.mlflow_experiment,
+                files=written.values(),
+                shards=len(args.inputs),
+            )
+        except ReportError as error:
+            return _fail("merge", str(error))
+        print(f"synatest: logged {describe(run_id, uri, args.mlflow_experiment)}")
     if not report.passed:
         print("synatest: suite gates failed (exit code 1)", file=sys.stderr)
         return 1
@@ -272,5 +287,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--formats",
         default="all",
         help="'all' or a comma-separated list of json,jsonl,csv,md,html (default: all)",
+    )
+    merge.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="default",
+        metavar="URI",
+        help="log the merged run to MLflow once, as --synalinks-mlflow logs an unsharded "
+        "run (without URI: $MLFLOW_TRACKING_URI, else MLflow's default)",
+    )
+    merge.add_argument(
+        "--mlflow-experiment",
+        default="synatest",
+        metavar="NAME",
+        help="the MLflow experiment (default: synatest)",
     )
     merge.set_defaults(handler=run_merge)

@@ -7,6 +7,7 @@ hook to write ``report.json``, ``examples.jsonl``, ``examples.csv``, ``report.md
 (also appended to ``$GITHUB_STEP_SUMMARY``) and ``report.html`` to
 ``--synalinks-report-dir``. It also attaches each example's result to its test's
 JUnit XML entry. Light to import: the renderers load only at session end.
+``--synalinks-mlflow`` then logs the run (``synatest.reports.mlflow_run.session_line``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from synatest.eval.results import ExampleResult, RunReport
 
 WRITTEN_KEY = pytest.StashKey[dict[str, Path]]()
+MLFLOW_KEY = pytest.StashKey[str]()
 
 
 @argtype
@@ -48,8 +50,18 @@ options.group(
 )
 
 
+_MLFLOW_HELP = "log the eval run to MLflow at URI (default: $MLFLOW_TRACKING_URI or MLflow's)"
+options.group(
+    "mlflow",
+    [
+        options.Option("mlflow", _MLFLOW_HELP, nargs="?", const="default", metavar="URI"),
+        options.Option("mlflow-experiment", "its experiment", default="synatest", metavar="NAME"),
+    ],
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser, "reports")
+    options.register(parser, "reports", "mlflow")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +82,12 @@ def pytest_synalinks_eval_report(config: pytest.Config, report: RunReport) -> No
     if isinstance(formats, str):  # the default, not converted by argparse
         formats = _formats(formats)
     config.stash[WRITTEN_KEY] = write_reports(report, report_dir(config), formats or FORMATS)
+    if uri := options.value(config, "mlflow"):
+        from synatest.reports.mlflow_run import session_line
+
+        experiment = str(options.value(config, "mlflow-experiment"))
+        written = config.stash[WRITTEN_KEY].values()
+        config.stash[MLFLOW_KEY] = session_line(report, uri, experiment, written)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -78,6 +96,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         names = ", ".join(path.name for path in written.values())
         directory = next(iter(written.values())).parent
         terminalreporter.write_line(f"synatest reports: {names} in {directory}")
+    logged = terminalreporter.config.stash.get(MLFLOW_KEY, None)
+    if logged:
+        terminalreporter.write_line(logged, red=": error:" in logged)
 
 
 def _example_of(item: pytest.Item) -> ExampleResult | None:
