@@ -16,7 +16,6 @@ The whole shipped suite (171 files) is compared side by side, outcome by outcome
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
