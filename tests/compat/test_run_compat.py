@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from run_compat import Outcome, compare, read_junit, report, shipped_tests
+from run_compat import Outcome, compare, node_id, read_junit, report, shipped_tests
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="5">
@@ -85,3 +85,17 @@ def test_missing_synalinks_is_a_clear_error(
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(SystemExit, match="compat: Synalinks is not installed in this environment"):
         shipped_tests(tmp_path)
+
+
+def test_node_ids_are_found_from_junit_ids(tmp_path: Path) -> None:
+    module = tmp_path / "synalinks_tests" / "src" / "kb" / "adapter_test.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("")
+    assert (
+        node_id(tmp_path, "synalinks_tests.src.kb.adapter_test.SearchTest::test_x[1]")
+        == "synalinks_tests/src/kb/adapter_test.py::SearchTest::test_x[1]"
+    )
+    assert node_id(tmp_path, "synalinks_tests.src.kb.adapter_test::test_y") == (
+        "synalinks_tests/src/kb/adapter_test.py::test_y"
+    )
+    assert node_id(tmp_path, "synalinks_tests.src.gone_test::test_z") is None
