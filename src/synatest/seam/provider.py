@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from synatest.seam.request import Kind, LMRequest
+from synatest.seam.retry import call_with_retries
 
 # litellm attribute -> request kind
 SEAMS: dict[str, Kind] = {
@@ -18,7 +19,8 @@ ORIGINALS: dict[str, Callable[..., Awaitable[Any]]] = {}
 
 
 async def call_original(request: LMRequest) -> Any:
-    """Send a request to the real provider through the unpatched litellm function."""
+    """Send a request to the real provider through the unpatched litellm function,
+    retrying its transient errors (:mod:`synatest.seam.retry`)."""
     for attr, kind in SEAMS.items():
         if kind == request.kind:
             original = ORIGINALS.get(attr)
@@ -27,5 +29,6 @@ async def call_original(request: LMRequest) -> Any:
 
                 original = getattr(litellm, attr)
             request.source = "live"
-            return await original(**request.kwargs)
+            send = original
+            return await call_with_retries(request, lambda kwargs: send(**kwargs))
     raise AssertionError(request.kind)  # pragma: no cover
