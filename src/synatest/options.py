@@ -292,8 +292,7 @@ group(
         ),
         Option(
             "retry-budget",
-            "most seconds one call waits between its retries (a Retry-After beyond it ends "
-            "them)",
+            "most seconds one call waits between its retries (a Retry-After beyond it ends them)",
             default=60.0,
             type=_seconds,
             metavar="SECONDS",

@@ -187,7 +187,10 @@ def test_a_live_eval_with_20_percent_transient_faults_scores_every_example(
     server.inject(Fault.drop(), probability=0.05, seed=3)
     pytester.makepyfile(test_suite=EVAL)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--synalinks-live", "--synalinks-eval",
+        "-p",
+        "no:cacheprovider",
+        "--synalinks-live",
+        "--synalinks-eval",
         "--synalinks-retry-backoff=0.01",
     )
     result.assert_outcomes(passed=30)
@@ -222,7 +225,10 @@ async def test_lm(synalinks_router, attempt):
 """
     )
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--synalinks-live", "--synalinks-retries=2",
+        "-p",
+        "no:cacheprovider",
+        "--synalinks-live",
+        "--synalinks-retries=2",
         "--synalinks-retry-backoff=0",
     )
     result.assert_outcomes(passed=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,9 @@ async def call_original(request: LMRequest) -> Any:
 
                 original = getattr(litellm, attr)
             request.source = "live"
-            send = original
-            return await call_with_retries(request, lambda kwargs: send(**kwargs))
+            return await call_with_retries(request, functools.partial(_send, original))
     raise AssertionError(request.kind)  # pragma: no cover
+
+
+async def _send(original: Callable[..., Awaitable[Any]], kwargs: dict[str, Any]) -> Any:
+    return await original(**kwargs)

@@ -242,6 +242,7 @@ class LoopbackLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            cut_after: int | None = None  # a "cut" fault: chunks (or half the body) sent
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: tests read `server.requests` instead
@@ -272,8 +273,6 @@ class LoopbackLM:
                 if path.endswith("/systemone"):
                     return self._json(200, decisions_reply(body))
                 return self._json(404, {"error": {"message": f"no route {self.path}"}})
-
-            cut_after: int | None = None
 
             def _fault(self, fault: Fault) -> bool:
                 """Act out ``fault``; True if the request is then served normally."""
