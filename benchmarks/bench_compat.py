@@ -67,7 +67,9 @@ def main() -> None:
         "PYTHONPYCACHEPREFIX": str(work / "pycache"),
     }
     base = [sys.executable, "-m", "pytest", "shipped", "-q", "-p", "no:cacheprovider"]
-    base += ["--import-mode=importlib"]
+    # Two multimodal tests read files from Synalinks' repository, not shipped: they fail
+    # both ways, and a failing run would stop the timing.
+    base += ["--import-mode=importlib", "-k", "not dataset_ref_is_resolved"]
     variants = {
         "without synatest": ([*base, "-p", "no:synatest"], env),
         "with synatest": (base, env),

@@ -188,7 +188,8 @@ def start(label: str, folder: Path, plugin: bool, workers: int, out: Path, *, is
     if not plugin:
         args += ["-p", "no:synatest"]
     if workers > 1:
-        args += ["-n", str(workers)]
+        # By file: a test class that serves on a fixed port stays on one worker.
+        args += ["-n", str(workers), "--dist", "loadfile"]
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     env.pop("PYTEST_ADDOPTS", None)
     handle = log.open("wb")

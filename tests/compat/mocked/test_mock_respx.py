@@ -4,13 +4,11 @@ below litellm): completions, embeddings and decisions go through the real litell
 from __future__ import annotations
 
 import json
-from unittest import mock
 
 import httpx
 import pytest
 import respx
 from mocked_programs import (
-    DUMMY_KEYS,
     TRIAGE_ANSWERS,
     Query,
     Ticket,
@@ -23,12 +21,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("dummy_keys")]
 
 OPENAI = "https://api.openai.com/v1"
 SYSTEMONE = "https://api.typesafe.ai/v1/systemone"
-
-
-@pytest.fixture
-def dummy_keys():
-    with mock.patch.dict("os.environ", DUMMY_KEYS):
-        yield
 
 
 def chat_json(content: str) -> dict:

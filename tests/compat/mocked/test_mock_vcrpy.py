@@ -5,13 +5,11 @@ network): completions, embeddings and decisions through the real litellm and htt
 from __future__ import annotations
 
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import vcr
 from mocked_programs import (
     DECISION_MODEL,
-    DUMMY_KEYS,
     RECORDED_API_BASE,
     Query,
     Ticket,
@@ -27,12 +25,6 @@ CASSETTES = Path(__file__).parent / "vcr_cassettes"
 REPLAY = vcr.VCR(
     record_mode="none", match_on=("method", "scheme", "host", "port", "path", "query", "body")
 )
-
-
-@pytest.fixture
-def dummy_keys():
-    with mock.patch.dict("os.environ", DUMMY_KEYS):
-        yield
 
 
 async def test_completion_replayed_by_vcrpy() -> None:
