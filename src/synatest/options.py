@@ -255,3 +255,55 @@ group(
         ),
     ],
 )
+
+
+def _count(raw: str) -> int:
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {raw!r}")
+    return count
+
+
+def _seconds(raw: str) -> float:
+    try:
+        seconds = float(raw.strip().removesuffix("s"))
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0 (like 30 or 0.5), not {raw!r}")
+    return seconds
+
+
+group(
+    "retries",
+    [
+        Option(
+            "retries",
+            "retries of a transient provider error (429, 5xx, timeout, dropped connection, "
+            "cut stream) in a call that reaches the provider (live, or recording a "
+            "cassette); permanent errors (400, 401, 404, ...) are never retried; 0 leaves "
+            "retrying to the OpenAI SDK and Synalinks",
+            default=4,
+            type=_count,
+            metavar="N",
+        ),
+        Option(
+            "retry-budget",
+            "most seconds one call waits between its retries (a Retry-After beyond it ends them)",
+            default=60.0,
+            type=_seconds,
+            metavar="SECONDS",
+        ),
+        Option(
+            "retry-backoff",
+            "first backoff of a transient error without Retry-After, doubled on each retry "
+            "(full jitter, at most 30 s)",
+            default=0.5,
+            type=_seconds,
+            metavar="SECONDS",
+        ),
+    ],
+)

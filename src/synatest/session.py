@@ -121,6 +121,14 @@ class SynatestSession:
             on, auto = self.strict == "on", self.strict == "auto"
             self.session_router = seam.Router(strict=on, strict_on_use=auto)
         seam.set_zero_waits(not self.live)
+        seam.set_policy(
+            seam.RetryPolicy(
+                retries=options.value(self.config, "retries"),
+                budget_s=options.value(self.config, "retry-budget"),
+                backoff_s=options.value(self.config, "retry-backoff"),
+                seed=self.seed,
+            )
+        )
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
         seam.activate()
@@ -156,6 +164,7 @@ class SynatestSession:
                 _TRIGGERS.install()
         elif seam is not None:
             seam.set_session_router(seam.Router())
+            seam.set_policy(seam.RetryPolicy(retries=0))
             seam.deactivate()
             _uninstall_speedups()
         if self.env is not None:

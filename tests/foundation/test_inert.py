@@ -158,16 +158,16 @@ def _run_mocked_suite(pytester: pytest.Pytester, *args: str) -> pytest.RunResult
 def test_mocked_suite_passes_and_fails_with_synalinks_strict_on(
     pytester: pytest.Pytester,
 ) -> None:
-    _run_mocked_suite(pytester).assert_outcomes(passed=14)
+    _run_mocked_suite(pytester).assert_outcomes(passed=15)
     strict = _run_mocked_suite(pytester, "-o", "synalinks_strict=on")
     # Only the two tests whose mock replaces litellm.acompletion and answers pass.
-    strict.assert_outcomes(passed=2, failed=12)
+    strict.assert_outcomes(passed=2, failed=13)
     output = strict.stdout.str()
     assert output.count("synatest.errors.LMCallFailed: LanguageModel") == 2
     assert "UnservedLMCall: decision-model call not served" in output
     assert "assert waited >= 0.4" in output  # retry waits zeroed
     off = _run_mocked_suite(pytester, "-o", "synalinks_strict=off")
-    off.assert_outcomes(passed=14)
+    off.assert_outcomes(passed=15)
 
 
 def test_bad_strict_values_are_usage_errors(pytester: pytest.Pytester) -> None:

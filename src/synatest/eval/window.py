@@ -101,6 +101,8 @@ class ConcurrencySession:
     cursor: int = 0  # items before it were started (or ran) already
     # Synalinks' name-scope stack that in-flight prefetches push to and pop from.
     shared_stack: list[Any] | None = None
+    # The session's retry counters when the run began (seam/retry.py).
+    retry_baseline: Any = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> ConcurrencySession:
@@ -111,6 +113,7 @@ class ConcurrencySession:
         if not live and not _explicit(config, "concurrency"):
             window = 1
         session.window = window
+        session.retry_baseline = retry_snapshot()
         limits = options.value(config, "rate-limit")
         if limits:
             from synatest.eval.concurrency import RateLimiter
@@ -259,6 +262,9 @@ class ConcurrencySession:
             self.prefetcher.cancel_all()
 
     def summary(self, terminal: Any) -> None:
+        retried = retry_stats_since(self.retry_baseline)
+        if retried is not None:
+            terminal.write_line(f"synatest retries: {retried.describe()}")
         if self.prefetcher is None or not self.prefetcher.stats.prefetched:
             return
         s = self.prefetcher.stats
@@ -272,3 +278,27 @@ class ConcurrencySession:
         if self.limiter is not None:
             line += f", {self.limiter.waited_s:.1f} s waited for rate limits"
         terminal.write_line(line)
+
+
+def retry_snapshot() -> Any:
+    """A copy of the session's retry counters (None while the seam is not loaded)."""
+    import copy
+    import sys
+
+    retry = sys.modules.get("synatest.seam.retry")
+    return None if retry is None else copy.deepcopy(retry.STATS)
+
+
+def retry_stats_since(baseline: Any) -> Any:
+    """The retries made since ``baseline`` (a :func:`retry_snapshot`), or None if none."""
+    stats = retry_snapshot()
+    if stats is None:
+        return None
+    if baseline is not None:
+        stats.retries -= baseline.retries
+        stats.waited_s -= baseline.waited_s
+        stats.gave_up -= baseline.gave_up
+        stats.permanent -= baseline.permanent
+        stats.errors.subtract(baseline.errors)
+        stats.errors = +stats.errors
+    return stats if (stats.retries or stats.gave_up or stats.permanent) else None

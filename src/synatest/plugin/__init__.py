@@ -74,7 +74,7 @@ THIRD_PARTY_WARNINGS: tuple[str, ...] = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    options.register(parser, "session")
+    options.register(parser, "session", "retries")
 
 
 @pytest.hookimpl(tryfirst=True)

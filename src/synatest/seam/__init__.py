@@ -36,6 +36,7 @@ from synatest.seam.request import (
     unserved_message,
     use_repeat,
 )
+from synatest.seam.retry import RetryPolicy, RetryStats, set_policy
 from synatest.seam.router import (
     CallNext,
     Layer,
@@ -52,6 +53,8 @@ __all__ = [
     "Kind",
     "LMRequest",
     "Layer",
+    "RetryPolicy",
+    "RetryStats",
     "Router",
     "activate",
     "call_original",
@@ -61,6 +64,7 @@ __all__ = [
     "install_litellm",
     "is_installed",
     "patch_synalinks_module",
+    "set_policy",
     "set_session_router",
     "set_test_router",
     "set_zero_waits",

@@ -77,7 +77,7 @@ async def call_guarded(request: LMRequest, message: Callable[[], str]) -> Any:
     pending = _Pending(message)
     token = _PENDING.set(pending)
     try:
-        response = await call_original(request)
+        response = await call_original(request, retry=False)
     except BaseException as error:
         if pending.refusal is not None and error is not pending.refusal:
             raise pending.refusal.with_traceback(None) from None

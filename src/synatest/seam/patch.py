@@ -14,6 +14,7 @@ from synatest._postimport import PostImportFinder
 from synatest.errors import LMCallFailed, SynatestError
 from synatest.seam.provider import ORIGINALS, SEAMS
 from synatest.seam.request import Kind, LMRequest
+from synatest.seam.retry import FINAL
 from synatest.seam.router import current_router
 
 
@@ -104,11 +105,14 @@ def _patched_wait_factory(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _no_retry_for_harness(*exception_types: type[BaseException]) -> Any:
-    """``retry_if_not_exception_type`` that also never retries a SynatestError."""
+    """``retry_if_not_exception_type`` that also never retries a SynatestError, nor a
+    provider error synatest's own retries are done with (seam/retry.py)."""
     import tenacity
 
     excluded = (*exception_types, SynatestError)
-    return tenacity.retry_if_exception(lambda e: not isinstance(e, excluded))
+    return tenacity.retry_if_exception(
+        lambda e: not isinstance(e, excluded) and not getattr(e, FINAL, False)
+    )
 
 
 def _wrap_call_with_retry(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

@@ -72,6 +72,9 @@ class LMRequest:
     # The run whose cassette recording answered it (may differ from ``repeat`` when the
     # cassette was recorded without repeats).
     recorded_repeat: int | None = None
+    # Transient provider errors retried for it, and the seconds waited (seam/retry.py).
+    retries: int = 0
+    retry_wait_s: float = 0.0
 
     @property
     def model(self) -> str:

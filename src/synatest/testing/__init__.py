@@ -3,6 +3,7 @@ recording a suite's cassettes from it."""
 
 from __future__ import annotations
 
+from synatest.testing.faults import Fault, FaultRule, RequestRate
 from synatest.testing.record import record_from_loopback
 from synatest.testing.server import LoopbackLM, schema_instance
 
@@ -10,4 +11,12 @@ from synatest.testing.server import LoopbackLM, schema_instance
 # secret: the cassette secret scan still refuses it if it ever reaches a file.
 DUMMY_API_KEY = "sk-test-dummy-loopback-key"
 
-__all__ = ["DUMMY_API_KEY", "LoopbackLM", "record_from_loopback", "schema_instance"]
+__all__ = [
+    "DUMMY_API_KEY",
+    "Fault",
+    "FaultRule",
+    "LoopbackLM",
+    "RequestRate",
+    "record_from_loopback",
+    "schema_instance",
+]

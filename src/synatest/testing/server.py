@@ -8,7 +8,11 @@ provider's ``POST /v1/systemone`` the way a provider would, deterministically:
 - offered ``tools`` get one call of the first tool (until a tool result comes back);
 - ``stream: true`` gets server-sent events, a few words per chunk, then ``[DONE]``;
 - :meth:`LoopbackLM.rate_limit` makes the next requests fail with ``429`` and a
-  ``Retry-After`` header;
+  ``Retry-After`` header; :meth:`LoopbackLM.inject` injects any
+  :class:`~synatest.testing.faults.Fault` (error statuses, slow replies, timeouts,
+  dropped connections, cut streams) by path and schedule, and
+  :meth:`LoopbackLM.limit_rate` enforces requests per minute;
+  :attr:`LoopbackLM.outcomes` counts what each request got;
 - embeddings are hash-derived unit vectors.
 
 It binds 127.0.0.1 only, runs in a daemon thread, and stops by itself after
@@ -24,9 +28,12 @@ import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from synatest.testing.faults import Fault, FaultRule, RequestRate, retry_after_header
 
 Responder = Callable[[dict[str, Any]], Any]
 
@@ -97,8 +104,10 @@ class LoopbackLM:
         self.idle_timeout = idle_timeout
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        self._rate_limited = 0
-        self._retry_after = 0
+        self.rules: list[FaultRule] = []
+        self.rate: RequestRate | None = None
+        # What each request got, in arrival order: (path, "ok" or the fault's name).
+        self.log: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._last_request = time.monotonic()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
@@ -152,16 +161,54 @@ class LoopbackLM:
     # -- behaviour ------------------------------------------------------------------
     def rate_limit(self, times: int = 1, retry_after: int = 0) -> None:
         """Answer the next ``times`` requests with HTTP 429 and ``Retry-After``."""
-        with self._lock:
-            self._rate_limited += times
-            self._retry_after = retry_after
+        self.inject(Fault.rate_limited(retry_after), times=times)
 
-    def _take_rate_limit(self) -> bool:
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        path: str | None = None,
+        times: int | None = None,
+        every: int | None = None,
+        probability: float | None = None,
+        seed: int = 0,
+    ) -> FaultRule:
+        """Give ``fault`` to the requests a :class:`FaultRule` picks (see there); rules
+        are tried in the order they were added, the first that fires wins."""
+        rule = FaultRule(
+            fault, path=path, times=times, every=every, probability=probability, seed=seed
+        )
         with self._lock:
-            if self._rate_limited > 0:
-                self._rate_limited -= 1
-                return True
-            return False
+            self.rules.append(rule)
+        return rule
+
+    def limit_rate(self, per_minute: float, *, burst: int = 1) -> RequestRate:
+        """Answer ``429`` with ``Retry-After`` beyond ``per_minute`` requests (a token
+        bucket holding ``burst``); checked after the injected faults."""
+        with self._lock:
+            self.rate = RequestRate(per_minute, burst=burst)
+            return self.rate
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self.rate = None
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        """How many requests got each outcome: ``"ok"``, ``"429"``, ``"drop"``, ..."""
+        with self._lock:
+            return Counter(outcome for _, outcome in self.log)
+
+    def _decide(self, path: str) -> tuple[Fault | None, float | None]:
+        """(the fault for this request, or the rate limit's wait); logs the outcome."""
+        with self._lock:
+            fault = next((rule.fault for rule in self.rules if rule.decide(path)), None)
+            self.rules = [rule for rule in self.rules if not rule.spent]
+            wait = self.rate.take() if fault is None and self.rate is not None else None
+            outcome = fault.name if fault is not None else "429" if wait is not None else "ok"
+            self.log.append((path, outcome))
+            return fault, wait
 
     def reply_for(self, body: dict[str, Any]) -> dict[str, Any]:
         """The assistant message (content or tool_calls) for a chat request."""
@@ -195,6 +242,7 @@ class LoopbackLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            cut_after: int | None = None  # a "cut" fault: chunks (or half the body) sent
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: tests read `server.requests` instead
@@ -210,19 +258,14 @@ class LoopbackLM:
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers.items()))
-                if server._take_rate_limit():
-                    return self._json(
-                        429,
-                        {
-                            "error": {
-                                "message": "Rate limit reached (loopback simulator)",
-                                "type": "rate_limit_error",
-                                "code": "rate_limit_exceeded",
-                            }
-                        },
-                        {"Retry-After": str(server._retry_after)},
-                    )
                 path = self.path.split("?", 1)[0].rstrip("/")
+                fault, wait = server._decide(path)
+                self.cut_after = fault.after if fault is not None and fault.kind == "cut" else None
+                if wait is not None:
+                    limited = Fault.rate_limited(None)
+                    return self._json(429, limited.error_body(), retry_after_header(wait))
+                if fault is not None and not self._fault(fault):
+                    return None
                 if path.endswith("/chat/completions"):
                     return self._chat(body)
                 if path.endswith("/embeddings"):
@@ -230,6 +273,24 @@ class LoopbackLM:
                 if path.endswith("/systemone"):
                     return self._json(200, decisions_reply(body))
                 return self._json(404, {"error": {"message": f"no route {self.path}"}})
+
+            def _fault(self, fault: Fault) -> bool:
+                """Act out ``fault``; True if the request is then served normally."""
+                if fault.kind == "status":
+                    headers = {}
+                    if fault.retry_after is not None:
+                        headers = retry_after_header(fault.retry_after)
+                    self._json(fault.status, fault.error_body(), headers)
+                    return False
+                if fault.kind == "slow":
+                    server._stopped.wait(fault.seconds)
+                    return True
+                if fault.kind == "hang":
+                    server._stopped.wait(fault.seconds)
+                if fault.kind in ("hang", "drop"):
+                    self.close_connection = True
+                    return False
+                return True  # "cut": served, and cut while writing
 
             def _json(
                 self, status: int, payload: Any, headers: dict[str, str] | None = None
@@ -241,6 +302,11 @@ class LoopbackLM:
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
+                if self.cut_after is not None and status == 200:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(data)
 
             def _chat(self, body: dict[str, Any]) -> None:
@@ -291,6 +357,9 @@ class LoopbackLM:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
+                cut = self.cut_after is not None
+                if cut:  # chunked, so closing before the last chunk is a protocol error
+                    self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 self.close_connection = True
 
@@ -303,10 +372,18 @@ class LoopbackLM:
                         "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
                         **extra,
                     }
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    data = f"data: {json.dumps(chunk)}\n\n".encode()
+                    if cut:
+                        data = f"{len(data):x}\r\n".encode() + data + b"\r\n"
+                    self.wfile.write(data)
                     self.wfile.flush()
 
                 event({"role": "assistant", "content": ""})
+                if self.cut_after is not None:
+                    words = str(message.get("content") or "").split(" ")
+                    for i in range(0, min(len(words), 3 * self.cut_after), 3):
+                        event({"content": " ".join(words[i : i + 3]) + " "})
+                    return  # no finish chunk, no [DONE]: the connection closes
                 if message.get("tool_calls"):
                     event(
                         {

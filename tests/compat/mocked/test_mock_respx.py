@@ -92,3 +92,17 @@ async def test_provider_error_from_respx_is_swallowed_by_synalinks() -> None:
             result = await program(Query(query="q"))
     assert result is None
     assert route.call_count >= 1
+
+
+async def test_server_errors_are_retried_as_the_provider_sdk_does() -> None:
+    # A 503 is retried by the OpenAI SDK under litellm (its own max_retries), and each
+    # of Synalinks' attempts makes that many requests: no other layer adds any.
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(f"{OPENAI}/chat/completions").mock(
+            return_value=httpx.Response(503, json={"error": {"message": "overloaded"}})
+        )
+        program = await qa_program(retry=1)
+        with pytest.warns(UserWarning, match="All retries"):
+            result = await program(Query(query="q"))
+    assert result is None
+    assert route.call_count == 3  # the SDK's first try and its 2 retries, nothing more
