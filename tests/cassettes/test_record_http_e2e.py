@@ -89,12 +89,12 @@ def test_record_through_http_then_replay_offline_with_identical_outputs(
     monkeypatch.setenv("OUTPUT_DIR", str(tmp_path))
     # The first chat request is refused with 429 three times: the OpenAI client's own
     # retries give up, Synalinks retries, and the error is recorded (record_errors).
+    # synatest's live retries are off: they would wait the 429s out, leaving no error.
     loopback.rate_limit(3, retry_after=0)
 
     monkeypatch.setenv("PHASE", "record")
-    project.runpytest("-p", "no:cacheprovider", "--synalinks-record-mode=once").assert_outcomes(
-        passed=1
-    )
+    record = ("--synalinks-record-mode=once", "--synalinks-retries=0")
+    project.runpytest("-p", "no:cacheprovider", *record).assert_outcomes(passed=1)
     recorded = outputs(tmp_path, "record")
     assert len(loopback.requests) == 3 + 1 + 1 + 1 + 1 + 64
     assert recorded["errors"] == 1

@@ -38,9 +38,11 @@ def test_a_rate_limit_is_recorded_only_when_asked_and_replays(
     project.makepyfile(test_e=TEST.replace("MARK", mark))
     flags = ["-p", "no:cacheprovider", f"--synalinks-cassette-layer={layer}"]
     # Three 429s: the OpenAI client's own two retries fail too, so litellm raises a
-    # RateLimitError (what the LM layer sees); Synalinks' retry then succeeds.
+    # RateLimitError (what the LM layer sees); Synalinks' retry then succeeds. (synatest's
+    # live retries off: they would wait the 429s out and leave no error to record.)
     loopback.rate_limit(3)
-    project.runpytest(*flags, "--synalinks-record-mode=once").assert_outcomes(passed=1)
+    record = ("--synalinks-record-mode=once", "--synalinks-retries=0")
+    project.runpytest(*flags, *record).assert_outcomes(passed=1)
     assert len(loopback.requests) == 4
     text = cassette_file(project, layer).read_text(encoding="utf-8")
     error_recorded = ("RateLimitError" in text) if layer == "lm" else ("code: 429" in text)
