@@ -175,14 +175,18 @@ def register(parser: pytest.Parser, *names: str) -> None:
             opt.add_ini(parser)
 
 
-def _seed(raw: str) -> int:
+def _non_negative(raw: str, message: str) -> int:
     try:
-        seed = int(raw)
+        value = int(raw)
     except ValueError:
-        seed = -1
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, not {raw!r}")
-    return seed
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{message}, not {raw!r}")
+    return value
+
+
+def _seed(raw: str) -> int:
+    return _non_negative(raw, "the seed must be a non-negative integer")
 
 
 def _bool(raw: str) -> bool:
@@ -258,13 +262,7 @@ group(
 
 
 def _count(raw: str) -> int:
-    try:
-        count = int(raw)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {raw!r}")
-    return count
+    return _non_negative(raw, "expected a whole number >= 0")
 
 
 def _seconds(raw: str) -> float:
