@@ -16,6 +16,7 @@ __all__ = [
     "CassetteError",
     "CassetteMiss",
     "DatasetError",
+    "ExampleLimitExceeded",
     "InvalidReply",
     "LMCallFailed",
     "ReportError",
@@ -40,6 +41,15 @@ class LMCallFailed(SynatestError):
 
     The original provider error is chained as ``__cause__``.
     """
+
+
+class ExampleLimitExceeded(SynatestError):
+    """An eval example went over its ``cost_limit``, ``token_limit`` or ``time_limit``:
+    it stops at once and is scored as failed (``limit`` names the limit)."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class ScriptExhausted(SynatestError):

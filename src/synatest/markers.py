@@ -25,7 +25,10 @@ MARKERS = {
         "repeat=None, gate='mean', k=None): an evaluation example; the test returns the "
         "program's prediction. Skipped unless pytest runs with --synalinks-eval. repeat=K "
         "runs it K times; gate= 'pass_at_k' or 'pass_hat_k' applies the threshold to "
-        "pass@k or pass^k instead of the mean reward"
+        "pass@k or pass^k instead of the mean reward. Judges: human=, human_scale=, "
+        "judge=, min_judge_agreement=, max_judge_flip_rate=. Budgets of the suite: "
+        "max_cost= (dollars), max_tokens=, max_latency_p95= (seconds); limits of each "
+        "example (it stops and fails when over): cost_limit=, token_limit=, time_limit="
     ),
     EXAMPLE_MARKER: (
         f"{EXAMPLE_MARKER}(id, dataset=None): the dataset example a test parameter comes "

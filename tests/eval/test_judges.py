@@ -281,7 +281,7 @@ def test_block_in_every_renderer() -> None:
 
     report = _report()
     data = json.loads(render_json(report))
-    assert data["schema_version"] == 4
+    assert data["schema_version"] == 5
     assert data["suites"][0]["judge"]["kappa"] == pytest.approx(report.suites[0].judge.kappa)  # type: ignore[union-attr]
     md = render_markdown(report)
     assert "### Judge agreement in `qa`" in md

@@ -81,7 +81,7 @@ def test_eval_records_rewards_and_writes_the_report(pytester: pytest.Pytester) -
         ]
     )
     report = read_report(pytester)
-    assert report["schema_version"] == 4
+    assert report["schema_version"] == 5
     (suite,) = report["suites"]
     assert (suite["name"], suite["n"], suite["mean"], suite["passes"]) == ("qa", 4, 0.75, 3)
     assert [e["id"] for e in suite["examples"]] == ["q0", "q1", "q2", "q3"]
@@ -310,7 +310,7 @@ def test_unreadable_baseline(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         [
             "ERROR: --synalinks-baseline: baseline */old.json: schema_version 0, this synatest "
-            "reads 1 to 4; save a new baseline with --synalinks-save-baseline"
+            "reads 1 to 5; save a new baseline with --synalinks-save-baseline"
         ]
     )
 
@@ -341,13 +341,15 @@ def test_ini_options_and_cli_precedence(pytester: pytest.Pytester) -> None:
             'suite="qa", treshold=0.5',
             "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: "
             "unknown argument(s) treshold; expected suite, reward, threshold, pass_at, repeat, "
-            "gate, k, human, human_scale, judge, min_judge_agreement, max_judge_flip_rate",
+            "gate, k, human, human_scale, judge, min_judge_agreement, max_judge_flip_rate, "
+            "max_cost, max_tokens, max_latency_p95, cost_limit, token_limit, time_limit",
         ),
         (
             '"qa"',
             "ERROR: @pytest.mark.synalinks_eval on test_suite.py::test_qa[q0]: pass keyword "
             "arguments (suite, reward, threshold, pass_at, repeat, gate, k, human, human_scale, "
-            "judge, min_judge_agreement, max_judge_flip_rate)",
+            "judge, min_judge_agreement, max_judge_flip_rate, max_cost, max_tokens, "
+            "max_latency_p95, cost_limit, token_limit, time_limit)",
         ),
         (
             'suite="qa", threshold="high"',

@@ -66,7 +66,7 @@ def test_json_round_trips(tmp_path: Path) -> None:
     assert load_report(tmp_path) == report  # a directory
     assert load_report(tmp_path / "report.json") == report  # or the file
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["schema_version"] == 4
+    assert data["schema_version"] == 5
     assert data["suites"][0]["examples"][0]["inputs"] == {
         "question": "What is 0?",
         "context": {"n": 0},
@@ -136,7 +136,7 @@ def test_load_report_newer_schema(tmp_path: Path) -> None:
     with pytest.raises(
         ReportError,
         match=r"schema version 99, newer than this synatest reads "
-        r"\(4\); upgrade synatest",
+        r"\(5\); upgrade synatest",
     ):
         load_report(path)
 

@@ -18,6 +18,7 @@ cassette.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -140,6 +141,7 @@ class CassetteLayer:
             self.replayed.append(interaction)
             request.source = "cassette"
             request.recorded_repeat = interaction.repeat
+            request.recorded_latency_s = interaction.latency_s
             return replay(interaction)
         if self.records:
             return await self.record(request, normalized)
@@ -163,6 +165,7 @@ class CassetteLayer:
     async def record(self, request: LMRequest, normalized: dict[str, Any]) -> Any:
         """Make the live call and keep what came back (under the normalized request)."""
         kwargs = normalized
+        started = time.perf_counter()
         try:
             response = await seam.call_original(request)
         except Exception as error:
@@ -177,8 +180,16 @@ class CassetteLayer:
         cost = serialize.response_cost(response)
         if request.stream and hasattr(response, "__aiter__"):
             chunks = await serialize.drain_stream(response)
+            # A live stream's cost may be known only once it is read to its end.
+            cost = serialize.response_cost(response) if cost is None else cost
             self._keep(
-                Interaction(kind=request.kind, request=kwargs, stream=chunks, cost=cost),
+                Interaction(
+                    kind=request.kind,
+                    request=kwargs,
+                    stream=chunks,
+                    cost=cost,
+                    latency_s=_latency(started, request),
+                ),
                 request.repeat,
             )
             return serialize.ReplayedStream(chunks, cost)
@@ -189,6 +200,7 @@ class CassetteLayer:
                 response_type=serialize.response_type_name(response),
                 response=serialize.dump_response(response),
                 cost=cost,
+                latency_s=_latency(started, request),
             ),
             request.repeat,
         )
@@ -232,6 +244,11 @@ class CassetteLayer:
             session_started=self.run_started,
         )
         return True
+
+
+def _latency(started: float, request: LMRequest) -> float:
+    """Seconds a recorded call took, its retries' waits left out (to the millisecond)."""
+    return round(max(0.0, time.perf_counter() - started - request.retry_wait_s), 3)
 
 
 def replay(interaction: Interaction) -> Any:

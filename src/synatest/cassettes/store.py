@@ -10,6 +10,7 @@ File format (YAML, loaded with the safe loader)::
       response_type: ModelResponse
       response: {...}               # or `stream: [chunks]`, or `error: {...}`
       cost: 0.00012
+      latency_s: 0.84               # how long the live call took (latency budgets on replay)
     # synatest-seal: sha256=... interactions=1
 
 Long and multi-line strings are written as literal blocks, vectors on one line.
@@ -96,6 +97,8 @@ class Interaction:
     stream: list[dict[str, Any]] | None = None
     error: dict[str, Any] | None = None
     cost: float | None = None
+    # Seconds the live call took (its retries' waits left out); None in older files.
+    latency_s: float | None = None
     key: bytes = b""
     used: bool = False
     # The run of a repeated eval example that made the call (0: not repeated, or run 1).
@@ -140,6 +143,7 @@ class Interaction:
         self.kind, self.request = parsed.kind, parsed.request
         self.response_type, self.response = parsed.response_type, parsed.response
         self.stream, self.error, self.cost = parsed.stream, parsed.error, parsed.cost
+        self.latency_s = parsed.latency_s
         self.repeat = parsed.repeat
         self.reply_loaded = True
         return self
@@ -171,6 +175,8 @@ class Interaction:
         )
         cost = data.get("cost")
         self.cost = float(cost) if isinstance(cost, (int, float)) else None
+        latency = data.get("latency_s")
+        self.latency_s = float(latency) if isinstance(latency, (int, float)) else None
         self.reply_loaded = True
         return self
 
@@ -189,6 +195,8 @@ class Interaction:
             data["response"] = self.response
         if self.cost is not None:
             data["cost"] = self.cost
+        if self.latency_s is not None:
+            data["latency_s"] = self.latency_s
         return data
 
     @classmethod
@@ -213,6 +221,11 @@ class Interaction:
         cost = data.get("cost")
         if cost is not None and not isinstance(cost, (int, float)):
             raise CassetteError(f"{where}: `cost` must be a number, got {cost!r}")
+        latency = data.get("latency_s")
+        if latency is not None and (
+            isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0
+        ):
+            raise CassetteError(f"{where}: `latency_s` must be seconds >= 0, got {latency!r}")
         stream = data.get("stream")
         if stream is not None and not (
             isinstance(stream, list) and all(isinstance(c, dict) for c in stream)
@@ -230,6 +243,7 @@ class Interaction:
             stream=stream,
             error=data.get("error"),
             cost=None if cost is None else float(cost),
+            latency_s=None if latency is None else float(latency),
             repeat=repeat,
         )
 

@@ -35,14 +35,19 @@ if TYPE_CHECKING:
     import asyncio  # imported where used: the plugin loads without it
 
 from synatest.eval.flags import DEFAULT_WINDOW
-from synatest.seam import LMRequest, Router, current_router, snapshot, use_router
+from synatest.seam import Layer, LMRequest, Router, current_router, snapshot, use_router
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
 # Finished prefetches kept waiting for their turn: at most LOOKAHEAD x the window.
 LOOKAHEAD = 8
 # Layers of the example's own router that must not be copied into a prefetch router.
-PRIVATE_LAYERS = ("synatest-eval-usage", "synatest-replay", "synatest-rate-limit")
+PRIVATE_LAYERS = (
+    "synatest-eval-usage",
+    "synatest-replay",
+    "synatest-rate-limit",
+    "synatest-example-limits",
+)
 # litellm kwargs that do not change the answer (and may hold secrets or objects).
 IGNORED_KWARGS = frozenset(
     {"api_key", "api_base", "base_url", "metadata", "timeout", "num_retries"}
@@ -143,8 +148,8 @@ class Prefetch:
     nodeid: str
     task: asyncio.Task[Any]
     router: Router
-    # request key -> (response, what answered it) of each call, in order
-    responses: dict[str, deque[tuple[Any, str | None]]] = field(default_factory=dict)
+    # request key -> (response, the request as it was answered) of each call, in order
+    responses: dict[str, deque[tuple[Any, LMRequest]]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     error: BaseException | None = None
@@ -155,12 +160,12 @@ class Prefetch:
     misses: int = 0
 
     def record(self, request: LMRequest, key: str, response: Any) -> None:
-        entry = (copy.deepcopy(response), request.source)
+        entry = (copy.deepcopy(response), request)
         self.responses.setdefault(key, deque()).append(entry)
         self.log.append((request, response))
 
-    def take(self, key: str) -> tuple[Any, str | None] | None:
-        """The next response recorded for ``key`` and what answered it, or None."""
+    def take(self, key: str) -> tuple[Any, LMRequest] | None:
+        """The next response recorded for ``key`` and the request it answered, or None."""
         queue = self.responses.get(key)
         if queue:
             self.hits += 1
@@ -231,8 +236,10 @@ class Prefetcher:
         func: Callable[..., Awaitable[Any]],
         kwargs: dict[str, Any],
         template: Router,
+        limits: Layer | None = None,
     ) -> Prefetch:
-        """Start ``func(**kwargs)`` now, its LM calls routed like ``template``'s."""
+        """Start ``func(**kwargs)`` now, its LM calls routed like ``template``'s, and
+        stopped by the example's own ``limits`` (cost, tokens, time) if it has any."""
         import asyncio
 
         router = Router(
@@ -251,14 +258,19 @@ class Prefetcher:
                 return await call_next(request)
             key = request_key(request)
             sent = snapshot(request)
+            started = time.perf_counter()
             response = await call_next(request)
-            sent.source = request.source
+            sent.take_provenance(request)
+            if sent.recorded_latency_s is None:  # made live: its latency is this one
+                sent.recorded_latency_s = time.perf_counter() - started - request.retry_wait_s
             prefetch.record(sent, key, response)
             return response
 
         if self.limiter is not None:
             router.use(self.limiter, name="synatest-rate-limit", first=True)
         router.use(recorder, name="synatest-prefetch-recorder", first=True)
+        if limits is not None:  # outermost: the call that crosses a limit is kept
+            router.use(limits, name="synatest-example-limits", first=True)
 
         async def run() -> None:
             try:
@@ -298,7 +310,8 @@ class Prefetcher:
                 taken = prefetch.take(request_key(request))
                 if taken is not None:
                     self.stats.replayed_calls += 1
-                    response, request.source = taken
+                    response, original = taken
+                    request.take_provenance(original)
                     return response
             self.stats.live_calls += 1
             return await call_next(request)

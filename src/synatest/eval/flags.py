@@ -59,7 +59,54 @@ def parse_alpha(raw: str) -> float:
     return value
 
 
-EVAL_ONLY = ("baseline", "save-baseline", "fail-regression")
+def parse_rise(raw: str) -> float:
+    """An allowed rise against the baseline: ``+20%``, ``20%`` or ``0.2`` (any size)."""
+    text = str(raw).strip().removeprefix("+")
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or value < 0:
+        raise FlagValueError(f"expected an allowed rise such as +20% or 0.2, got {raw!r}")
+    return value
+
+
+def _positive(raw: str, unit: str, whole: bool = False) -> float:
+    text = str(raw).strip().removeprefix("$").removesuffix("s" if unit == "seconds" else "")
+    try:
+        value = float(int(text)) if whole else float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or value <= 0:
+        raise FlagValueError(f"expected {unit} > 0, got {raw!r}")
+    return value
+
+
+def parse_dollars(raw: str) -> float:
+    return _positive(raw, "dollars (like 0.50)")
+
+
+def parse_tokens(raw: str) -> float:
+    return _positive(raw, "a whole number of tokens", whole=True)
+
+
+def parse_seconds(raw: str) -> float:
+    return _positive(raw, "seconds")
+
+
+EVAL_ONLY = (
+    "baseline",
+    "save-baseline",
+    "fail-regression",
+    "fail-cost-regression",
+    "fail-latency-regression",
+)
+# The budgets every suite gets from the command line or ini (a suite's marker wins).
+BUDGET_FLAGS = {
+    "max-cost": "max_cost",
+    "max-tokens": "max_tokens",
+    "max-latency-p95": "max_latency_p95",
+}
 
 options.group(
     "eval",
@@ -123,6 +170,40 @@ options.group(
             choices=TRANSCRIPTS,
         ),
         options.Option(
+            "max-cost",
+            "budget of every suite in dollars (all its LM calls, the judge's included; "
+            "replayed calls at their recorded cost); the marker's max_cost= wins",
+            metavar="USD",
+            type=parse_dollars,
+        ),
+        options.Option(
+            "max-tokens",
+            "budget of every suite in tokens (prompt + completion); the marker's max_tokens= wins",
+            metavar="TOKENS",
+            type=parse_tokens,
+        ),
+        options.Option(
+            "max-latency-p95",
+            "most seconds for the 95th percentile of a suite's example latency (replayed "
+            "LM calls at their recorded latency); the marker's max_latency_p95= wins",
+            metavar="SECONDS",
+            type=parse_seconds,
+        ),
+        options.Option(
+            "fail-cost-regression",
+            "fail a suite whose cost per example rose by more than this against the "
+            "baseline, on paired examples (+20%%, 0.2), when the rise is significant",
+            metavar="RISE",
+            type=parse_rise,
+        ),
+        options.Option(
+            "fail-latency-regression",
+            "fail a suite whose latency per example rose by more than this against the "
+            "baseline, on paired examples (+20%%, 0.2), when the rise is significant",
+            metavar="RISE",
+            type=parse_rise,
+        ),
+        options.Option(
             "regression-alpha",
             "significance level of the regression gate's one-sided exact sign test",
             default=DEFAULT_ALPHA,
@@ -149,6 +230,12 @@ def check_eval_only_flags(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"{', '.join(given)} only apply to evaluation runs: add --synalinks-eval"
         )
+
+
+def budgets(config: pytest.Config) -> dict[str, float]:
+    """The budgets given on the command line or in the ini file, by marker name."""
+    given = {key: options.value(config, flag) for flag, key in BUDGET_FLAGS.items()}
+    return {key: float(value) for key, value in given.items() if value is not None}
 
 
 def repeat_of(config: pytest.Config, marker: pytest.Mark) -> int:

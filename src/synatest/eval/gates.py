@@ -8,12 +8,18 @@ mean and errors). :func:`gates_for` builds a suite's gates from a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # pydantic models: imported where built, so the plugin loads without pydantic.
-    from synatest.eval.results import GateResult, JudgeSettings, RunReport, SuiteResult
+    from synatest.eval.results import (
+        ExampleResult,
+        GateResult,
+        JudgeSettings,
+        RunReport,
+        SuiteResult,
+    )
 from synatest.eval.flags import (  # re-exported: the flags are parsed where the plugin loads
     DEFAULT_ALPHA,
     FlagValueError,
@@ -23,7 +29,9 @@ from synatest.eval.flags import (  # re-exported: the flags are parsed where the
 from synatest.eval.stats import EPSILON, PairedComparison, paired_comparison, pass_hat_k
 
 __all__ = [
+    "BUDGETS",
     "DEFAULT_ALPHA",
+    "BudgetGate",
     "FlagValueError",
     "Gate",
     "GatePolicy",
@@ -31,6 +39,7 @@ __all__ = [
     "JudgeStabilityGate",
     "MaxErrorRateGate",
     "RegressionGate",
+    "SpendRegressionGate",
     "ThresholdGate",
     "parse_alpha",
     "parse_fraction",
@@ -122,8 +131,10 @@ class MaxErrorRateGate:
             return None
         rate = suite.errors / suite.n
         if rate > self.max_rate + EPSILON:
-            errored = [e.id for e in suite.examples if e.error is not None]
-            first = next((e.error.splitlines()[0] for e in suite.examples if e.error), "")
+            errored = [e.id for e in suite.examples if e.errored]
+            first = next(
+                (e.error.splitlines()[0] for e in suite.examples if e.errored and e.error), ""
+            )
             return (
                 f"{suite.errors}/{suite.n} examples errored ({rate:.1%} > the allowed "
                 f"{self.max_rate:.1%}, --synalinks-max-error-rate): {_ids(errored)}; "
@@ -194,6 +205,136 @@ class RegressionGate:
             if cmp.paired == 0:
                 details["note"] = "no example was scored in both runs"
         return _result(self.name, message, details)
+
+
+# -- cost, tokens and latency ------------------------------------------------------------
+
+BUDGETS = ("max_cost", "max_tokens", "max_latency_p95")
+
+
+def _money(value: float) -> str:
+    return f"${value:.6f}" if value < 1 else f"${value:,.2f}"
+
+
+def _spent(example: ExampleResult, measure: str) -> tuple[float, str]:
+    """What ``example`` weighs on a budget, as a number and as shown in a message."""
+    if measure == "max_cost":
+        return example.usage.cost, _money(example.usage.cost)
+    if measure == "max_tokens":
+        return float(example.usage.tokens), f"{example.usage.tokens:,} tokens"
+    return example.latency_s, f"{example.latency_s:.2f} s"
+
+
+def _costliest(suite: SuiteResult, measure: str) -> str:
+    """The three examples that weigh most on ``measure``, for a budget's message."""
+    top = sorted(suite.examples, key=lambda e: _spent(e, measure)[0], reverse=True)[:3]
+    return ", ".join(f"{e.id} {_spent(e, measure)[1]}" for e in top)
+
+
+@dataclass
+class BudgetGate:
+    """Fails when a suite spent more than its budget: ``max_cost`` (dollars, every LM call
+    of every run, the judge's included), ``max_tokens`` (prompt + completion) or
+    ``max_latency_p95`` (seconds: the 95th percentile of its runs' latency). Replayed
+    calls count what they cost and took when recorded."""
+
+    name: str  # one of BUDGETS
+    limit: float
+
+    def measured(self, suite: SuiteResult) -> float | None:
+        if self.name == "max_cost":
+            return suite.usage.cost
+        if self.name == "max_tokens":
+            return float(suite.usage.tokens)
+        return suite.latency_p95_s
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        value = self.measured(suite)
+        if value is None or value <= self.limit + EPSILON * max(1.0, self.limit):
+            return None
+        runs = sum(len(e.runs) or 1 for e in suite.examples)
+        if self.name == "max_cost":
+            figure = f"cost {_money(value)} is over max_cost {_money(self.limit)}"
+        elif self.name == "max_tokens":
+            figure = f"{int(value):,} tokens are over max_tokens {int(self.limit):,}"
+        else:
+            figure = (
+                f"latency p95 {value:.2f} s is over max_latency_p95 {self.limit:g} s "
+                f"(p50 {_fmt(suite.latency_p50_s)} s)"
+            )
+        return (
+            f"{figure} ({suite.n} examples, {runs} runs, {suite.usage.calls} LM calls); "
+            f"most: {_costliest(suite, self.name)}"
+        )
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        return _result(
+            self.name, self.fails(suite), {"limit": self.limit, "value": self.measured(suite)}
+        )
+
+
+@dataclass
+class SpendRegressionGate:
+    """Fails when a suite's cost (or latency) rose by more than ``allowed`` (0.2: +20%)
+    against the baseline, on the examples both runs scored, and the rise is no noise:
+    the one-sided exact sign test on the examples that changed gives p < ``alpha``."""
+
+    measure: str  # "cost" | "latency"
+    baseline: SuiteResult | None
+    allowed: float
+    alpha: float = DEFAULT_ALPHA
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"{self.measure}_regression"
+
+    def _values(self, suite: SuiteResult) -> dict[str, float | None]:
+        # Negated: the comparison's "drop" is then the rise (errored examples left out).
+        if self.measure == "cost":
+            return {e.id: None if e.errored else -e.usage.cost for e in suite.examples}
+        return {e.id: None if e.errored else -e.latency_s for e in suite.examples}
+
+    def compare(self, suite: SuiteResult) -> PairedComparison | None:
+        if self.baseline is None:
+            return None
+        return paired_comparison(self._values(self.baseline), self._values(suite))
+
+    def _message(self, cmp: PairedComparison | None) -> str | None:
+        if cmp is None or not cmp.paired or cmp.baseline_mean is None:
+            return None
+        before, now = -cmp.baseline_mean, -(cmp.current_mean or 0.0)
+        if before <= 0:
+            return None
+        rise = now / before - 1
+        if rise <= self.allowed + EPSILON or cmp.p_value >= self.alpha:
+            return None
+        shown = _money if self.measure == "cost" else (lambda v: f"{v:.2f} s")
+        per = "cost" if self.measure == "cost" else "latency"
+        return (
+            f"{per} rose by {rise:+.0%} against the baseline (mean {shown(before)} -> "
+            f"{shown(now)} an example on {cmp.paired} paired examples; allowed "
+            f"{self.allowed:+.0%}, --synalinks-fail-{self.measure}-regression; p="
+            f"{cmp.p_value:.4f} < {self.alpha:g}, exact sign test). {len(cmp.worse)} rose: "
+            f"{_ids(cmp.worse)}; {len(cmp.better)} fell"
+        )
+
+    def fails(self, suite: SuiteResult) -> str | None:
+        return self._message(self.compare(suite))
+
+    def check(self, suite: SuiteResult) -> GateResult:
+        cmp = self.compare(suite)
+        details: dict[str, Any] = {"allowed": self.allowed, "alpha": self.alpha}
+        if cmp is None:
+            details["note"] = f"suite {suite.name!r} is not in the baseline run"
+        elif cmp.paired and cmp.baseline_mean is not None:
+            details.update(
+                baseline_mean=-cmp.baseline_mean,
+                current_mean=-(cmp.current_mean or 0.0),
+                paired=cmp.paired,
+                p_value=cmp.p_value,
+                rose=cmp.worse,
+            )
+        return _result(self.name, self._message(cmp), details)
 
 
 @dataclass
@@ -319,21 +460,40 @@ class GatePolicy:
     fail_regression: float = 0.0  # allowed drop; the gate runs whenever there is a baseline
     alpha: float = DEFAULT_ALPHA
     max_error_rate: float = 0.0
+    # Budgets of every suite (--synalinks-max-cost, ...); a suite's marker overrides them.
+    budgets: dict[str, float] = field(default_factory=dict)
+    # Allowed rise of cost / latency against the baseline (0.2: +20%); None: not gated.
+    cost_regression: float | None = None
+    latency_regression: float | None = None
+
+    def budgets_of(self, own: dict[str, float] | None = None) -> dict[str, float]:
+        """A suite's budgets: the run's, each overridden by the suite's marker."""
+        return {**self.budgets, **(own or {})}
 
     def gates_for(
         self,
         suite_name: str,
         threshold: float | None = None,
         judge: JudgeSettings | None = None,
+        budgets: dict[str, float] | None = None,
     ) -> list[Gate]:
         gates: list[Gate] = []
         limit = threshold if threshold is not None else self.threshold
         if limit is not None:
             gates.append(ThresholdGate(limit))
+        base = None
         if self.baseline is not None:
             base = next((s for s in self.baseline.suites if s.name == suite_name), None)
             gates.append(RegressionGate(base, delta=self.fail_regression, alpha=self.alpha))
         gates.append(MaxErrorRateGate(self.max_error_rate))
+        for name, value in sorted(self.budgets_of(budgets).items()):
+            gates.append(BudgetGate(name, value))
+        for measure, allowed in (
+            ("cost", self.cost_regression),
+            ("latency", self.latency_regression),
+        ):
+            if allowed is not None and self.baseline is not None:
+                gates.append(SpendRegressionGate(measure, base, allowed, self.alpha))
         if judge is not None and judge.min_agreement is not None:
             gates.append(JudgeAgreementGate(judge.min_agreement))
         if judge is not None and judge.max_flip_rate is not None:

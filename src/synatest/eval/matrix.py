@@ -13,33 +13,17 @@ a row with one column (or no mean) marks none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from synatest.eval.results import Matrix, MatrixCell, MatrixRow, SuiteResult
-from synatest.eval.stats import EPSILON
+from synatest.eval.results import Matrix, MatrixCell, MatrixRow, SuiteResult, run_latencies
+from synatest.eval.stats import EPSILON, percentile
 
 __all__ = ["build_matrix", "cell_of", "mark_best", "percentile", "summary_lines"]
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) of ``values``, linearly interpolated; None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def cell_of(suite: SuiteResult) -> MatrixCell:
     """One suite's statistics as a matrix cell."""
-    latencies = [
-        duration
-        for example in suite.examples
-        # (an example recorded without runs counts as one run)
-        for duration in ([run.duration_s for run in example.runs] or [example.duration_s])
-    ]
+    latencies = run_latencies(suite.examples)
     n = suite.n or len(suite.examples)
     return MatrixCell(
         suite=suite.name,

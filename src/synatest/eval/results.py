@@ -17,8 +17,11 @@ from pydantic import BaseModel, Field
 #    run its `matrix` view.
 # 4: judges: examples hold their `human` label, suites a `judge` block (agreement with
 #    human labels, stability), transcript calls say whether the `judge` made them.
+# 5: live runs: usage holds `retries` and `retry_wait_s`; runs and examples their
+#    `latency_s` (replayed calls at their recorded latency) and the `limit` that stopped
+#    them; suites their latency p50/p95.
 # Readers accept every version up to this one (older reports lack the new fields).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Usage(BaseModel):
@@ -28,6 +31,13 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    # Transient provider errors retried (live calls), and the seconds waited for them.
+    retries: int = 0
+    retry_wait_s: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -35,6 +45,8 @@ class Usage(BaseModel):
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cost=self.cost + other.cost,
+            retries=self.retries + other.retries,
+            retry_wait_s=self.retry_wait_s + other.retry_wait_s,
         )
 
 
@@ -52,7 +64,7 @@ class TranscriptCall(BaseModel):
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     error: str | None = None  # the provider's error, when the call failed
     usage: Usage = Field(default_factory=Usage)  # calls is 1; tokens and cost as reported
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # a replayed call's: as recorded
     recorded_repeat: int | None = None  # a cassette's recording of this run index
     judge: bool = False  # made by the suite's judge reward while scoring the run
 
@@ -68,6 +80,12 @@ class RunResult(BaseModel):
     prediction: Any = None
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
+    # The program call's latency: its wall time, with LM calls answered by a recording (a
+    # cassette, a prefetch) counted at the time they took when made.
+    latency_s: float = 0.0
+    # The per-example limit that stopped the run (cost_limit, token_limit, time_limit):
+    # it scores 0 and fails, and `error` says by how much.
+    limit: str | None = None
     # The run's LM calls in order; None when not kept (--synalinks-transcripts).
     transcript: list[TranscriptCall] | None = None
     # It replayed a cassette recording made for another run (recorded without repeats).
@@ -94,11 +112,18 @@ class ExampleResult(BaseModel):
     error: str | None = None  # "Type: message" of an LM failure or exception (every line)
     traceback: str | None = None  # where it was raised (test-runner frames left out)
     duration_s: float = 0.0
+    latency_s: float = 0.0  # the mean of its runs'
+    limit: str | None = None  # the first run stopped by a per-example limit
     usage: Usage = Field(default_factory=Usage)
     runs: list[RunResult] = Field(default_factory=list)
     # A person's verdict or score of this example's output (the dataset's label field),
     # on the reward's 0..1 scale; None when the example has no label.
     human: float | None = None
+
+    @property
+    def errored(self) -> bool:
+        """No run produced a reward (stopped by a per-example limit is failed, not errored)."""
+        return self.error is not None and self.limit is None
 
     @property
     def runs_passed(self) -> int:
@@ -115,6 +140,19 @@ class ExampleResult(BaseModel):
     def flaky(self) -> bool:
         """Some runs passed and some did not."""
         return 0 < self.runs_passed < len(self.runs)
+
+
+def run_latencies(examples: list[ExampleResult]) -> list[float]:
+    """The latency of every run of ``examples`` (an example recorded without runs counts
+    as one run; a report older than schema 5 has only durations)."""
+    return [
+        latency
+        for example in examples
+        for latency in (
+            [run.latency_s or run.duration_s for run in example.runs]
+            or [example.latency_s or example.duration_s]
+        )
+    ]
 
 
 class GateResult(BaseModel):
@@ -210,7 +248,13 @@ class SuiteResult(BaseModel):
     ci_low: float | None = None  # 95% confidence interval of the mean
     ci_high: float | None = None
     passes: int = 0
-    errors: int = 0
+    errors: int = 0  # examples that errored (one stopped by a per-example limit failed)
+    # Latency of its runs' program calls (replayed LM calls at their recorded latency).
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    # Its budgets in force (max_cost, max_tokens, max_latency_p95: its marker's, else the
+    # run's flags), kept so that merged shards gate the same way.
+    budgets: dict[str, float] = Field(default_factory=dict)
     # Repeats: runs per example; pass@k for k = 1..repeat (unbiased estimator of Chen
     # et al. 2021, averaged over examples); pass^k: fraction of examples whose runs all
     # passed; the ids of examples with passing and failing runs.

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from synatest.errors import SynatestError
+from synatest.eval.usage import response_usage
 from synatest.seam import CallNext, LMRequest, use_repeat
 
 if TYPE_CHECKING:
@@ -42,6 +43,16 @@ class Run:
     error: BaseException | None = None
     duration_s: float = 0.0
     calls: list[dict[str, Any]] = field(default_factory=list)  # TranscriptCall fields
+    started: float = field(default_factory=time.perf_counter)
+    # Seconds to add to ``duration_s`` for the program's calls a recording answered (a
+    # cassette, a prefetch): each counts the time it took when it was really made.
+    replayed_offset_s: float = 0.0
+
+    @property
+    def latency_s(self) -> float:
+        """The program call's latency: its wall time, replayed LM calls at their recorded
+        latency (so latency budgets hold on replay)."""
+        return max(0.0, self.duration_s + self.replayed_offset_s)
 
     @property
     def models(self) -> set[str]:
@@ -79,7 +90,7 @@ def _attempt(index: int, runs: list[Run]) -> Iterator[Run]:
     run = Run(index)
     runs.append(run)
     token = _RUN.set(run)
-    started = time.perf_counter()
+    started = run.started = time.perf_counter()
     try:
         with use_repeat(index):
             yield run
@@ -144,13 +155,8 @@ def _get(obj: Any, name: str) -> Any:
 
 def _reply(call: dict[str, Any], kind: str, response: Any) -> None:
     """Fill in what came back: text, tool calls, usage and cost (never vectors)."""
-    usage = _get(response, "usage")
-    if usage is not None:
-        call["usage"]["prompt_tokens"] = int(_get(usage, "prompt_tokens") or 0)
-        call["usage"]["completion_tokens"] = int(_get(usage, "completion_tokens") or 0)
-    hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
-    call["usage"]["cost"] = float(cost or 0.0)
+    prompt, completion, cost = response_usage(response)
+    call["usage"].update(prompt_tokens=prompt, completion_tokens=completion, cost=cost)
     if kind == "embedding":
         return
     choices = _get(response, "choices")
@@ -197,9 +203,27 @@ class RunRecorder:
             call["error"] = f"{type(error).__name__}: {error}"
             raise
         finally:
-            call["latency_s"] = time.perf_counter() - started
+            measured = time.perf_counter() - started
+            call["latency_s"] = measured
             call["source"] = request.source
             if request.recorded_repeat is not None:
                 call["recorded_repeat"] = request.recorded_repeat
+            if request.recorded_latency_s is not None:
+                call["latency_s"] = request.recorded_latency_s
+                if not call.get("judge"):
+                    run.replayed_offset_s += request.recorded_latency_s - measured
+            if request.retries:
+                call["usage"]["retries"] = request.retries
+                call["usage"]["retry_wait_s"] = request.retry_wait_s
         _reply(call, request.kind, response)
         return response
+
+
+def current_run() -> Run | None:
+    """The run of an eval example in force (None outside one, e.g. in a prefetch)."""
+    return _RUN.get()
+
+
+def judging() -> bool:
+    """Whether the suite's reward is scoring a run (its LM calls are the judge's)."""
+    return _JUDGING.get()

@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from synatest.eval.gates import GatePolicy
-from synatest.eval.results import ExampleResult, JudgeSettings, SuiteResult, Usage
-from synatest.eval.stats import confidence_interval, mean, pass_at_k, pass_hat_k
+from synatest.eval.results import (
+    ExampleResult,
+    JudgeSettings,
+    SuiteResult,
+    Usage,
+    run_latencies,
+)
+from synatest.eval.stats import confidence_interval, mean, pass_at_k, pass_hat_k, percentile
 
 SINGLE_RECORDING_NOTE = (
     "runs after the first replayed a cassette recorded without repeats: every run of an "
@@ -31,6 +37,7 @@ def score_suite(
     model: str | None = None,
     base_name: str | None = None,
     judge: JudgeSettings | None = None,
+    budgets: dict[str, float] | None = None,
 ) -> SuiteResult:
     """Aggregate ``examples`` of suite ``name`` and run its gates.
 
@@ -46,6 +53,8 @@ def score_suite(
         judge: a judge suite's human-label settings: its examples' rewards are measured
             against their ``human`` labels (the suite's ``judge`` block) and gated by
             ``min_agreement`` / ``max_flip_rate`` when set.
+        budgets: the suite's own ``max_cost`` / ``max_tokens`` / ``max_latency_p95``
+            (its marker's), each overriding ``policy``'s.
 
     The mean is over every run that produced a reward (one run per example without
     repeats: the per-example mean, not Synalinks' mean of per-batch means); errors are
@@ -54,13 +63,14 @@ def score_suite(
     """
     policy = policy or GatePolicy()
     items = list(examples)
-    rewards = [e.reward for e in items if e.reward is not None and e.error is None]
+    rewards = [e.reward for e in items if e.reward is not None and not e.errored]
     low, high = confidence_interval(rewards)
     run_rewards = [r.reward for e in items for r in e.runs if r.reward is not None]
     repeat = max((len(e.runs) for e in items), default=1) or 1
     usage = Usage()
     for example in items:
         usage = usage + example.usage
+    latencies = run_latencies(items)
     suite = SuiteResult(
         name=name,
         reward=reward,
@@ -70,9 +80,12 @@ def score_suite(
         ci_low=low,
         ci_high=high,
         passes=sum(1 for e in items if e.passed),
-        errors=sum(1 for e in items if e.error is not None),
+        errors=sum(1 for e in items if e.errored),
         examples=items,
         usage=usage,
+        latency_p50_s=percentile(latencies, 50),
+        latency_p95_s=percentile(latencies, 95),
+        budgets=policy.budgets_of(budgets),
         repeat=repeat,
         gate=gate,
         k=None if gate == "mean" else (k or repeat),
@@ -93,5 +106,6 @@ def score_suite(
         from synatest.eval.judge_agreement import measure_judge
 
         suite.judge = measure_judge(items, judge)
-    suite.gates = [check.check(suite) for check in policy.gates_for(name, threshold, judge)]
+    gates = policy.gates_for(name, threshold, judge, budgets)
+    suite.gates = [check.check(suite) for check in gates]
     return suite

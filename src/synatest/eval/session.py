@@ -20,11 +20,12 @@ import pytest
 
 from synatest import options
 from synatest.datasets import Dataset
-from synatest.errors import LMCallFailed
+from synatest.errors import ExampleLimitExceeded, LMCallFailed
 from synatest.eval import flags, shard
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
 from synatest.eval.judge_spec import judge_settings
+from synatest.eval.limits import ExampleLimits
 from synatest.eval.reward_spec import resolve_reward
 from synatest.eval.runs import Run, RunRecorder, repeating, scoring
 from synatest.eval.suite_spec import SuiteSpec, check_consistent, marker_settings
@@ -132,6 +133,9 @@ class EvalSession:
             fail_regression=options.value(config, "fail-regression") or 0.0,
             alpha=float(options.value(config, "regression-alpha")),
             max_error_rate=float(options.value(config, "max-error-rate")),
+            budgets=flags.budgets(config),
+            cost_regression=options.value(config, "fail-cost-regression"),
+            latency_regression=options.value(config, "fail-latency-regression"),
         )
         self._fail_regression_given = options.value(config, "fail-regression") is not None
         self.suites: dict[str, SuiteSpec] = {}
@@ -257,6 +261,13 @@ class EvalSession:
         router = item.stash.get(ROUTER_KEY, None)
         recorder = RunRecorder()
         remove = router.use(recorder, name="synatest-eval-runs", first=True) if router else None
+        limits = ExampleLimits.from_settings(spec.marker_kwargs)
+        # Outermost: a call that crosses a limit is in the transcript, with its usage.
+        unlimit = (
+            router.use(limits, name="synatest-example-limits", first=True)
+            if router is not None and limits is not None
+            else None
+        )
         try:
             try:
                 # Skip, xfail, exit or Ctrl-C raise here: no example result (failures
@@ -264,9 +275,14 @@ class EvalSession:
                 outcome = yield
             finally:
                 item.obj = original
+            if unlimit is not None:
+                unlimit()
+                unlimit = None
             # Scored with the recorder still on: a judge's calls join the transcripts.
             result = self._record(item, spec, runs)
         finally:
+            if unlimit is not None:
+                unlimit()
             if remove is not None:
                 remove()
         failure = self._failure(item, spec, runs, result)
@@ -277,7 +293,10 @@ class EvalSession:
     def _score(
         self, spec: SuiteSpec, item: pytest.Item, run: Run
     ) -> tuple[float | None, str | None]:
-        """A run's reward, or the error that kept it from having one."""
+        """A run's reward, or the error that kept it from having one (a run stopped by
+        a per-example limit scores 0, its error naming the limit)."""
+        if isinstance(run.error, ExampleLimitExceeded):
+            return 0.0, _describe_error(run.error)
         if run.error is not None:
             return None, _describe_error(run.error)
         y_true = item.funcargs.get("y") if hasattr(item, "funcargs") else None
@@ -301,12 +320,16 @@ class EvalSession:
                 RunResult(
                     index=run.index,
                     reward=reward,
-                    passed=None if reward is None else reward >= spec.pass_at - 1e-9,
+                    passed=None
+                    if reward is None
+                    else reward >= spec.pass_at - 1e-9 and run.error is None,
                     error=error,
                     traceback=_format_traceback(run.error) if run.error is not None else None,
                     prediction=to_json(run.value),
                     usage=run.usage(),
                     duration_s=run.duration_s,
+                    latency_s=run.latency_s,
+                    limit=getattr(run.error, "limit", None),
                     shared_recording=run.shared_recording,
                 )
             )
@@ -314,8 +337,11 @@ class EvalSession:
         rewards = [r.reward for r in run_results if r.reward is not None]
         reward = sum(rewards) / len(rewards) if rewards else None
         # The example errored when no run produced a reward: its error is the first run's.
-        failed = None if rewards else next((r for r in run_results if r.error), None)
-        passed = _passes(spec, run_results, reward)
+        # One whose runs were all stopped by a limit failed: its error names the limit.
+        failed = next((r for r in run_results if r.error and (r.reward is None or r.limit)), None)
+        if any(r.reward is not None and not r.limit for r in run_results):
+            failed = None
+        passed = _passes(spec, run_results, reward) and not (failed and failed.limit)
         keep = options.value(self.config, "transcripts")
         identifier = example_id(item)
         human = spec.labels.get(identifier)
@@ -345,6 +371,10 @@ class EvalSession:
             error=failed.error if failed else None,
             traceback=failed.traceback if failed else None,
             duration_s=sum(r.duration_s for r in run_results),
+            latency_s=sum(r.latency_s for r in run_results) / len(run_results)
+            if run_results
+            else 0.0,
+            limit=failed.limit if failed else None,
             usage=usage,
             runs=run_results,
             human=human,
@@ -430,6 +460,7 @@ class EvalSession:
                     judge=JudgeSettings.model_validate(spec["judge"])
                     if spec.get("judge")
                     else None,
+                    budgets=spec.get("budgets"),
                 )
             )
         usage = Usage()
@@ -474,6 +505,8 @@ class EvalSession:
                 "fail_regression": policy.fail_regression,
                 "alpha": policy.alpha,
                 "max_error_rate": policy.max_error_rate,
+                "cost_regression": policy.cost_regression,
+                "latency_regression": policy.latency_regression,
             },
         )
 

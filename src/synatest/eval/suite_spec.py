@@ -30,7 +30,23 @@ MARKER_ARGS = (
     "judge",
     "min_judge_agreement",
     "max_judge_flip_rate",
+    # Budgets of the suite (gates) and limits of each example (stop it early).
+    "max_cost",
+    "max_tokens",
+    "max_latency_p95",
+    "cost_limit",
+    "token_limit",
+    "time_limit",
 )
+# Each budget or limit: whether it counts whole tokens (else dollars or seconds).
+SPEND_ARGS = {
+    "max_cost": False,
+    "max_tokens": True,
+    "max_latency_p95": False,
+    "cost_limit": False,
+    "token_limit": True,
+    "time_limit": False,
+}
 JUDGE_ARGS = ("human", "human_scale", "judge", "min_judge_agreement", "max_judge_flip_rate")
 
 
@@ -56,6 +72,15 @@ class SuiteSpec:
     labels: dict[str, float] = field(default_factory=dict)
 
     @property
+    def budgets(self) -> dict[str, float]:
+        """The suite's own max_cost / max_tokens / max_latency_p95 (its marker's)."""
+        return {
+            name: value
+            for name in ("max_cost", "max_tokens", "max_latency_p95")
+            if (value := self.marker_kwargs.get(name)) is not None
+        }
+
+    @property
     def reward_name(self) -> str:
         if self.resolved_reward is not None:
             return reward_name(self.resolved_reward)
@@ -72,6 +97,7 @@ class SuiteSpec:
             "model": self.model,
             "base_name": self.base_name,
             "judge": self.judge,
+            "budgets": self.budgets,
         }
 
 
@@ -107,6 +133,7 @@ def marker_settings(item: pytest.Item, marker: pytest.Mark) -> dict[str, Any]:
         )
     settings["gate"] = gate
     _check_judge_args(settings, where)
+    _check_spend_args(settings, where)
     repeat = flags.repeat_of(item.config, marker)
     settings["repeat"] = repeat
     if gate == "mean":
@@ -150,6 +177,16 @@ def _check_judge_args(settings: dict[str, Any], where: str) -> None:
         )
 
 
+def _check_spend_args(settings: dict[str, Any], where: str) -> None:
+    for name, whole in SPEND_ARGS.items():
+        value = settings.get(name)
+        if value is None:
+            continue
+        unit = "a whole number of tokens" if whole else ("dollars" if "cost" in name else "seconds")
+        if not _number(value) or value <= 0 or (whole and not isinstance(value, int)):
+            raise pytest.UsageError(f"{where}: {name}= must be {unit} > 0, got {value!r}")
+
+
 def check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Item) -> None:
     first = spec.items[0].nodeid
     for key, mine in (
@@ -159,7 +196,7 @@ def check_consistent(spec: SuiteSpec, settings: dict[str, Any], item: pytest.Ite
         ("repeat", spec.repeat),
         ("gate", spec.gate),
         ("k", spec.k),
-        *((key, spec.marker_kwargs.get(key)) for key in JUDGE_ARGS),
+        *((key, spec.marker_kwargs.get(key)) for key in (*JUDGE_ARGS, *SPEND_ARGS)),
     ):
         theirs: Any
         if key == "reward":

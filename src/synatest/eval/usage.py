@@ -16,6 +16,20 @@ def _field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+def response_usage(response: Any) -> tuple[int, int, float]:
+    """(prompt tokens, completion tokens, cost) of a litellm response, as reported:
+    its ``usage`` and ``_hidden_params["response_cost"]`` (doubles and cassettes fill
+    them in too)."""
+    usage = _field(response, "usage")
+    prompt = completion = 0
+    if usage is not None:
+        prompt = int(_field(usage, "prompt_tokens") or 0)
+        completion = int(_field(usage, "completion_tokens") or 0)
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+    return prompt, completion, float(cost or 0.0)
+
+
 class UsageMeter:
     """Counts every call that passes through it (first in the chain: all of them).
 
@@ -35,14 +49,10 @@ class UsageMeter:
         self.calls += 1
         self.models.add(request.model)
         response = await call_next(request)
-        usage = _field(response, "usage")
-        if usage is not None:
-            self.prompt_tokens += int(_field(usage, "prompt_tokens") or 0)
-            self.completion_tokens += int(_field(usage, "completion_tokens") or 0)
-        hidden = getattr(response, "_hidden_params", None) or {}
-        cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
-        if cost:
-            self.cost += float(cost)
+        prompt, completion, cost = response_usage(response)
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.cost += cost
         return response
 
     def usage(self) -> Usage:

@@ -84,6 +84,14 @@ def _synalinks_global_state() -> Any:
     return sys.modules.get("synalinks.src.backend.common.global_state")
 
 
+def _limits_of(item: pytest.Item) -> Any:
+    """The per-example limits of an eval example (a prefetch is stopped by them too)."""
+    from synatest.eval.limits import ExampleLimits
+
+    marker = item.get_closest_marker(EVAL_MARKER)
+    return None if marker is None else ExampleLimits.from_settings(marker.kwargs)
+
+
 def _skipped(item: pytest.Item) -> bool:
     if item.get_closest_marker("skip") is not None:
         return True
@@ -198,7 +206,7 @@ class ConcurrencySession:
                 arg: own[arg] if arg in own else leader.funcargs[arg]
                 for arg in leader._fixtureinfo.argnames
             }
-            prefetcher.start(other.nodeid, other.obj, kwargs, router)
+            prefetcher.start(other.nodeid, other.obj, kwargs, router, _limits_of(other))
 
     # hooks -------------------------------------------------------------------------------
     def pyfunc_call(self, item: pytest.Function) -> Generator[None, Any, Any]:

@@ -11,8 +11,9 @@ from synatest.eval.results import ExampleResult, MatrixCell, RunReport, SuiteRes
 
 
 def status(example: ExampleResult) -> str:
-    """``"error"``, ``"passed"``, ``"failed"``, or ``"scored"`` (a reward, no pass mark)."""
-    if example.error is not None or example.reward is None:
+    """``"error"``, ``"passed"``, ``"failed"``, or ``"scored"`` (a reward, no pass mark).
+    An example stopped by a per-example limit failed."""
+    if example.errored or example.reward is None:
         return "error"
     if example.passed is None:
         return "scored"

@@ -157,7 +157,7 @@ class Comparison(BaseModel):
 
 def _outcome(example: ExampleResult) -> bool:
     """Did the example pass? A reward with no pass mark counts as passed when >= 1."""
-    if example.error is not None or example.reward is None:
+    if example.errored or example.reward is None:
         return False
     if example.passed is not None:
         return example.passed
@@ -165,7 +165,7 @@ def _outcome(example: ExampleResult) -> bool:
 
 
 def _scored(example: ExampleResult | None) -> float | None:
-    if example is None or example.error is not None:
+    if example is None or example.errored:
         return None
     return example.reward
 

@@ -136,7 +136,7 @@ def _details(report: RunReport) -> dict[str, Any]:
 def render_html(report: RunReport) -> str:
     charts = []
     for suite in report.suites:
-        rewards = [e.reward for e in suite.examples if e.reward is not None and e.error is None]
+        rewards = [e.reward for e in suite.examples if e.reward is not None and not e.errored]
         errors = sum(1 for e in suite.examples if _rows.status(e) == "error")
         charts.append(
             Markup(

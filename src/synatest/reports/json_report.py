@@ -93,10 +93,11 @@ def timeless(data: dict[str, Any]) -> dict[str, Any]:
         for cell in row["cells"].values():
             cell["latency_p50_s"] = cell["latency_p95_s"] = None
     for suite in data["suites"]:
+        suite["latency_p50_s"] = suite["latency_p95_s"] = None
         for example in suite["examples"]:
-            example["duration_s"] = None
+            example["duration_s"] = example["latency_s"] = None
             for run in example.get("runs", ()):
-                run["duration_s"] = None
+                run["duration_s"] = run["latency_s"] = None
                 for call in run.get("transcript") or ():
                     call["latency_s"] = None
     return data

@@ -136,6 +136,8 @@ def merge_reports(
         max_error_rate=(
             max_error_rate if max_error_rate is not None else flags.get("max_error_rate", 0.0)
         ),
+        cost_regression=flags.get("cost_regression"),
+        latency_regression=flags.get("latency_regression"),
     )
     placed: list[tuple[int, ExampleResult]] = []
     owner: dict[tuple[str, str], Shard] = {}
@@ -187,6 +189,7 @@ def merge_reports(
                 model=spec.model,
                 base_name=spec.base_name,
                 judge=spec.judge.settings if spec.judge else None,
+                budgets=spec.budgets,
             )
         )
     usage = Usage()

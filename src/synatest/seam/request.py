@@ -75,6 +75,18 @@ class LMRequest:
     # Transient provider errors retried for it, and the seconds waited (seam/retry.py).
     retries: int = 0
     retry_wait_s: float = 0.0
+    # How long the call took when it was really made, when a recording answers it (a
+    # cassette, an example's prefetch): latency budgets hold on replay too.
+    recorded_latency_s: float | None = None
+
+    def take_provenance(self, original: LMRequest) -> None:
+        """Answered with ``original``'s response: carry over what answered it, its
+        retries and its latency (a prefetch's call, replayed for its example)."""
+        self.source = original.source
+        self.recorded_repeat = original.recorded_repeat
+        self.retries = original.retries
+        self.retry_wait_s = original.retry_wait_s
+        self.recorded_latency_s = original.recorded_latency_s
 
     @property
     def model(self) -> str:
