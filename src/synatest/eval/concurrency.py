@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 from synatest.eval.flags import DEFAULT_WINDOW
 from synatest.seam import LMRequest, Router, current_router, snapshot, use_router
+from synatest.seam.retry import FINAL
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
@@ -82,11 +83,12 @@ _PER = {
 }
 
 
-def parse_rate_limits(raw: str) -> dict[str, float]:
-    """``"openai/gpt-4o-mini=500/min, 10/s"`` -> {model: calls per second}; ``*``: any model.
+def parse_rate_limits(raw: str, what: str = "rate limit") -> dict[str, float]:
+    """``"openai/gpt-4o-mini=500/min, 10/s"`` -> {model: per second}; ``*``: any model.
 
     A bare rate applies to every model without its own. Raises ValueError (with the
-    expected form) on a malformed value.
+    expected form) on a malformed value; ``what`` names the option in it ("rate
+    limit": calls, "token limit": tokens).
     """
     limits: dict[str, float] = {}
     for part in (p.strip() for p in raw.split(",")):
@@ -95,6 +97,12 @@ def parse_rate_limits(raw: str) -> dict[str, float]:
         model, _, rate = part.rpartition("=")
         match = _RATE.match(rate)
         if match is None or float(match.group(1)) <= 0:
+            if what == "token limit":
+                raise ValueError(
+                    f"bad token limit {part!r}: write RATE or MODEL=RATE, RATE in tokens like "
+                    "90000/min or 1500/s (comma-separated, e.g. "
+                    "'openai/gpt-4o=90000/min,ollama/llama3=2000/s')"
+                )
             raise ValueError(
                 f"bad rate limit {part!r}: write RATE or MODEL=RATE, RATE like 60/min or 5/s "
                 "(comma-separated, e.g. 'openai/gpt-4o=500/min,ollama/llama3=2/s')"
@@ -107,16 +115,28 @@ class RateLimiter:
     """Spaces the calls of each model at most ``rate`` per second (no burst).
 
     A router layer; one instance is shared by every prefetch of the session so the
-    limit holds across concurrent examples.
+    limit holds across concurrent examples. ``waited`` sums each model's waits.
     """
 
     def __init__(self, limits: dict[str, float]) -> None:
         self.limits = limits
         self._next: dict[str, float] = {}
-        self.waited_s = 0.0
+        self.waited: dict[str, float] = {}
+
+    @property
+    def waited_s(self) -> float:
+        return sum(self.waited.values())
 
     def rate_of(self, model: str) -> float | None:
         return self.limits.get(model, self.limits.get("*"))
+
+    def paced(self) -> dict[str, tuple[float, float]]:
+        """{model: (seconds waited, calls per second)} of the models it paced."""
+        return {
+            model: (seconds, rate)
+            for model, seconds in self.waited.items()
+            if (rate := self.rate_of(model)) and seconds > 0
+        }
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
         import asyncio
@@ -128,12 +148,19 @@ class RateLimiter:
             start = max(now, self._next.get(request.model, now))
             self._next[request.model] = start + 1.0 / rate
             if start > now:
-                self.waited_s += start - now
+                self.waited[request.model] = self.waited.get(request.model, 0.0) + start - now
                 await asyncio.sleep(start - now)
         return await call_next(request)
 
 
 # -- prefetching ------------------------------------------------------------------------
+
+
+@dataclass
+class Raised:
+    """A prefetched call that ended in a final error: replayed by raising it again."""
+
+    error: BaseException
 
 
 @dataclass
@@ -155,7 +182,10 @@ class Prefetch:
     misses: int = 0
 
     def record(self, request: LMRequest, key: str, response: Any) -> None:
-        entry = (copy.deepcopy(response), request.source)
+        entry = (
+            response if isinstance(response, Raised) else copy.deepcopy(response),
+            request.source,
+        )
         self.responses.setdefault(key, deque()).append(entry)
         self.log.append((request, response))
 
@@ -251,7 +281,15 @@ class Prefetcher:
                 return await call_next(request)
             key = request_key(request)
             sent = snapshot(request)
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as error:
+                if getattr(error, FINAL, False):
+                    # The provider's last word on this call (a permanent error, or
+                    # retries given up): the example gets it again, not a new request.
+                    sent.source = request.source
+                    prefetch.record(sent, key, Raised(error))
+                raise
             sent.source = request.source
             prefetch.record(sent, key, response)
             return response
@@ -299,6 +337,8 @@ class Prefetcher:
                 if taken is not None:
                     self.stats.replayed_calls += 1
                     response, request.source = taken
+                    if isinstance(response, Raised):
+                        raise response.error
                     return response
             self.stats.live_calls += 1
             return await call_next(request)

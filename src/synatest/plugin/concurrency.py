@@ -30,6 +30,13 @@ def _rate_limits(raw: str) -> dict[str, float]:
 
 
 @argtype
+def _token_limits(raw: str) -> dict[str, float]:
+    from synatest.eval.concurrency import parse_rate_limits
+
+    return parse_rate_limits(raw, "token limit")
+
+
+@argtype
 def _window(raw: str) -> int:
     try:
         value = int(raw)
@@ -48,7 +55,8 @@ options.group(
             "examples of an eval suite in flight at once: while one example runs, the next "
             "ones are prefetched (their LM calls start early); each example still reports "
             "on its own. Applies to --synalinks-eval runs; the default 8 applies with "
-            "--synalinks-live, otherwise give it to enable it (1 turns it off)",
+            "--synalinks-live, otherwise give it to enable it (1 turns it off). In live "
+            "runs it is also the ceiling of each model's adaptive limit of calls in flight",
             default=DEFAULT_WINDOW,
             type=_window,
             metavar="N",
@@ -58,6 +66,14 @@ options.group(
             "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
             "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
             type=_rate_limits,
+            metavar="SPEC",
+        ),
+        options.Option(
+            "token-limit",
+            "most tokens (prompt + completion) per model in live runs: RATE or MODEL=RATE, "
+            "comma-separated, RATE like 90000/min (e.g. 'openai/gpt-4o=90000/min'); each "
+            "call is counted before it is sent and corrected by its usage",
+            type=_token_limits,
             metavar="SPEC",
         ),
     ],
