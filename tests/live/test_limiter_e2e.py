@@ -131,3 +131,37 @@ def test_a_token_limit_paces_the_calls(pytester: pytest.Pytester, server: Loopba
     # with a burst of 6 s (420 tokens), the last calls waited their turn.
     assert 12 * 30 < int(match.group(1)) < 12 * 200
     assert float(match.group(2)) > 0
+
+
+def test_a_plain_live_run_says_what_the_limiter_did(
+    pytester: pytest.Pytester, server: LoopbackLM
+) -> None:
+    server.inject(Fault.rate_limited(retry_after=0.5), times=2)
+    pytester.makepyfile(
+        test_live="""
+import asyncio, os
+import litellm
+
+async def test_it(synalinks_router):
+    replies = await asyncio.gather(*(
+        litellm.acompletion(
+            model="openai/gpt-4o-mini", api_base=os.environ["LOOPBACK_URL"],
+            messages=[{"role": "user", "content": f"hello {i}"}])
+        for i in range(3)))
+    assert [r.choices[0].message.content for r in replies] == [
+        f"Echo: hello {i}" for i in range(3)]
+    # Two 429s: neither used one of the 1 retry each call has.
+    assert sum(request.retries for request in synalinks_router.requests) == 2
+"""
+    )
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--synalinks-live", "--synalinks-retries=1"
+    )
+    result.assert_outcomes(passed=1)
+    assert server.outcomes == {"429": 2, "ok": 3}
+    # The three calls went together: the two 429s were one signal, one halving, and
+    # one hold of the model.
+    assert limiter_line(result) == (
+        "synatest limiter: openai/gpt-4o-mini: concurrency 8 -> 4..4 "
+        "(halved 1x on 429, grew 0x), held 0.5 s for Retry-After"
+    )

@@ -125,4 +125,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if (current := _session(terminalreporter.config)) is not None:
-        current.summary(terminalreporter)
+        current.summary(terminalreporter)  # with the limiter's line
+        return
+    # A live run that is not an eval: the limiter's line alone, if it acted.
+    from synatest.session import SESSION_KEY
+
+    session = terminalreporter.config.stash.get(SESSION_KEY, None)
+    limiter = getattr(session, "limiter", None)
+    if limiter is not None and (line := limiter.describe()) is not None:
+        terminalreporter.write_line(line)
