@@ -68,14 +68,6 @@ def _seam_needed(module: ModuleType) -> None:
 _TRIGGERS = PostImportFinder(dict.fromkeys(SEAM_TRIGGERS, _seam_needed))
 
 
-def _option(config: pytest.Config, name: str, default: Any) -> Any:
-    """An option's value, or ``default`` when its plugin is not loaded."""
-    try:
-        return options.value(config, name)
-    except (KeyError, ValueError):
-        return default
-
-
 def _uninstall_speedups() -> None:
     speedups = sys.modules.get("synatest.speedups")
     if speedups is not None:
@@ -97,8 +89,7 @@ class SynatestSession:
         self.session_router: Router | None = None  # made with the seam
         self.test_router: Router | None = None
         self._loop: SessionLoop | None = None
-        # Limits calls that reach the provider in live runs (recording cassettes too).
-        self.limiter: Limiter | None = None
+        self.limiter: Limiter | None = None  # of the calls reaching the provider
 
     @property
     def loop(self) -> SessionLoop:
@@ -139,7 +130,9 @@ class SynatestSession:
                 seed=self.seed,
             )
         )
-        seam.set_limiter(self._get_limiter() if self.live else None)
+        if self.limiter is None:  # made once: a nested session handing back keeps it
+            self.limiter = seam.Limiter.from_config(self.config)
+        seam.set_limiter(self.limiter)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
         seam.activate()
@@ -148,18 +141,6 @@ class SynatestSession:
         _uninstall_speedups()
         if speedups:
             self._speedups()
-
-    def _get_limiter(self) -> Any:
-        """The session's adaptive limiter (seam/limiter.py), made once: a nested session
-        handing the seam back keeps the outer one's."""
-        if self.limiter is None:
-            from synatest.seam import Limiter
-
-            self.limiter = Limiter(
-                ceiling=int(_option(self.config, "concurrency", 8)),
-                token_limits=_option(self.config, "token-limit", None),
-            )
-        return self.limiter
 
     def _speedups(self) -> None:
         # Imported once Synalinks is: a suite that never uses it loads nothing more.

@@ -15,6 +15,7 @@ from synatest import options
 from synatest._argtypes import argtype
 from synatest.eval import flags
 from synatest.eval.flags import DEFAULT_WINDOW
+from synatest.session import SESSION_KEY
 
 if TYPE_CHECKING:  # the core is imported by --synalinks-eval runs only
     from synatest.eval.window import ConcurrencySession
@@ -125,12 +126,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if (current := _session(terminalreporter.config)) is not None:
-        current.summary(terminalreporter)  # with the limiter's line
-        return
-    # A live run that is not an eval: the limiter's line alone, if it acted.
-    from synatest.session import SESSION_KEY
-
-    session = terminalreporter.config.stash.get(SESSION_KEY, None)
-    limiter = getattr(session, "limiter", None)
+        return current.summary(terminalreporter)  # with the limiter's line
+    # Not an eval run: the limiter's line alone, if it acted.
+    limiter = getattr(terminalreporter.config.stash.get(SESSION_KEY, None), "limiter", None)
     if limiter is not None and (line := limiter.describe()) is not None:
         terminalreporter.write_line(line)

@@ -170,6 +170,20 @@ class Limiter:
         self.estimate = estimate
         self.models: dict[str, ModelState] = {}
 
+    @classmethod
+    def from_config(cls, config: Any) -> Limiter:
+        """The limiter of a pytest session: ``--synalinks-concurrency`` (its ceiling) and
+        ``--synalinks-token-limit``, or the defaults when their plugin is not loaded."""
+        from synatest import options
+
+        def value(name: str, default: Any) -> Any:
+            try:
+                return options.value(config, name)
+            except (KeyError, ValueError):
+                return default
+
+        return cls(int(value("concurrency", 8)), value("token-limit", None))
+
     def state(self, model: str) -> ModelState:
         if model not in self.models:
             rate = self.token_limits.get(model, self.token_limits.get("*"))
