@@ -27,7 +27,7 @@ from synatest._postimport import PostImportFinder
 
 if TYPE_CHECKING:
     from synatest._asyncio import SessionLoop
-    from synatest.seam import Router
+    from synatest.seam import Limiter, Router
 
 SESSION_KEY = pytest.StashKey["SynatestSession"]()
 ROUTER_KEY = pytest.StashKey["Router"]()
@@ -89,6 +89,7 @@ class SynatestSession:
         self.session_router: Router | None = None  # made with the seam
         self.test_router: Router | None = None
         self._loop: SessionLoop | None = None
+        self.limiter: Limiter | None = None  # of the calls reaching the provider
 
     @property
     def loop(self) -> SessionLoop:
@@ -129,6 +130,9 @@ class SynatestSession:
                 seed=self.seed,
             )
         )
+        if self.limiter is None:  # made once: a nested session handing back keeps it
+            self.limiter = seam.Limiter.from_config(self.config)
+        seam.set_limiter(self.limiter)
         seam.set_session_router(self.session_router)
         seam.set_test_router(self.test_router)
         seam.activate()
@@ -165,6 +169,7 @@ class SynatestSession:
         elif seam is not None:
             seam.set_session_router(seam.Router())
             seam.set_policy(seam.RetryPolicy(retries=0))
+            seam.set_limiter(None)
             seam.deactivate()
             _uninstall_speedups()
         if self.env is not None:

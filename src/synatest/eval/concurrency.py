@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 from synatest.eval.flags import DEFAULT_WINDOW
 from synatest.seam import Layer, LMRequest, Router, current_router, snapshot, use_router
+from synatest.seam.retry import FINAL
 
 CallNext = Callable[[LMRequest], Awaitable[Any]]
 
@@ -87,11 +88,12 @@ _PER = {
 }
 
 
-def parse_rate_limits(raw: str) -> dict[str, float]:
-    """``"openai/gpt-4o-mini=500/min, 10/s"`` -> {model: calls per second}; ``*``: any model.
+def parse_rate_limits(raw: str, what: str = "rate limit") -> dict[str, float]:
+    """``"openai/gpt-4o-mini=500/min, 10/s"`` -> {model: per second}; ``*``: any model.
 
     A bare rate applies to every model without its own. Raises ValueError (with the
-    expected form) on a malformed value.
+    expected form) on a malformed value; ``what`` names the option in it ("rate
+    limit": calls, "token limit": tokens).
     """
     limits: dict[str, float] = {}
     for part in (p.strip() for p in raw.split(",")):
@@ -100,6 +102,12 @@ def parse_rate_limits(raw: str) -> dict[str, float]:
         model, _, rate = part.rpartition("=")
         match = _RATE.match(rate)
         if match is None or float(match.group(1)) <= 0:
+            if what == "token limit":
+                raise ValueError(
+                    f"bad token limit {part!r}: write RATE or MODEL=RATE, RATE in tokens like "
+                    "90000/min or 1500/s (comma-separated, e.g. "
+                    "'openai/gpt-4o=90000/min,ollama/llama3=2000/s')"
+                )
             raise ValueError(
                 f"bad rate limit {part!r}: write RATE or MODEL=RATE, RATE like 60/min or 5/s "
                 "(comma-separated, e.g. 'openai/gpt-4o=500/min,ollama/llama3=2/s')"
@@ -112,16 +120,28 @@ class RateLimiter:
     """Spaces the calls of each model at most ``rate`` per second (no burst).
 
     A router layer; one instance is shared by every prefetch of the session so the
-    limit holds across concurrent examples.
+    limit holds across concurrent examples. ``waited`` sums each model's waits.
     """
 
     def __init__(self, limits: dict[str, float]) -> None:
         self.limits = limits
         self._next: dict[str, float] = {}
-        self.waited_s = 0.0
+        self.waited: dict[str, float] = {}
+
+    @property
+    def waited_s(self) -> float:
+        return sum(self.waited.values())
 
     def rate_of(self, model: str) -> float | None:
         return self.limits.get(model, self.limits.get("*"))
+
+    def paced(self) -> dict[str, tuple[float, float]]:
+        """{model: (seconds waited, calls per second)} of the models it paced."""
+        return {
+            model: (seconds, rate)
+            for model, seconds in self.waited.items()
+            if (rate := self.rate_of(model)) and seconds > 0
+        }
 
     async def __call__(self, request: LMRequest, call_next: CallNext) -> Any:
         import asyncio
@@ -133,12 +153,19 @@ class RateLimiter:
             start = max(now, self._next.get(request.model, now))
             self._next[request.model] = start + 1.0 / rate
             if start > now:
-                self.waited_s += start - now
+                self.waited[request.model] = self.waited.get(request.model, 0.0) + start - now
                 await asyncio.sleep(start - now)
         return await call_next(request)
 
 
 # -- prefetching ------------------------------------------------------------------------
+
+
+@dataclass
+class Raised:
+    """A prefetched call that ended in a final error: replayed by raising it again."""
+
+    error: BaseException
 
 
 @dataclass
@@ -160,7 +187,7 @@ class Prefetch:
     misses: int = 0
 
     def record(self, request: LMRequest, key: str, response: Any) -> None:
-        entry = (copy.deepcopy(response), request)
+        entry = (response if isinstance(response, Raised) else copy.deepcopy(response), request)
         self.responses.setdefault(key, deque()).append(entry)
         self.log.append((request, response))
 
@@ -259,7 +286,15 @@ class Prefetcher:
             key = request_key(request)
             sent = snapshot(request)
             started = time.perf_counter()
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as error:
+                if getattr(error, FINAL, False):
+                    # The provider's last word on this call (a permanent error, or
+                    # retries given up): the example gets it again, not a new request.
+                    sent.take_provenance(request)
+                    prefetch.record(sent, key, Raised(error))
+                raise
             sent.take_provenance(request)
             if sent.recorded_latency_s is None:  # made live: its latency is this one
                 sent.recorded_latency_s = time.perf_counter() - started - request.retry_wait_s
@@ -312,6 +347,8 @@ class Prefetcher:
                     self.stats.replayed_calls += 1
                     response, original = taken
                     request.take_provenance(original)
+                    if isinstance(response, Raised):
+                        raise response.error
                     return response
             self.stats.live_calls += 1
             return await call_next(request)

@@ -273,6 +273,11 @@ class ConcurrencySession:
         retried = retry_stats_since(self.retry_baseline)
         if retried is not None:
             terminal.write_line(f"synatest retries: {retried.describe()}")
+        limiter = get_session(self.config).limiter
+        paced = self.limiter.paced() if self.limiter is not None else {}
+        did = limiter.describe(paced) if limiter is not None else None
+        if did is not None:
+            terminal.write_line(did)
         if self.prefetcher is None or not self.prefetcher.stats.prefetched:
             return
         s = self.prefetcher.stats

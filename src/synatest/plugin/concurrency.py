@@ -15,6 +15,7 @@ from synatest import options
 from synatest._argtypes import argtype
 from synatest.eval import flags
 from synatest.eval.flags import DEFAULT_WINDOW
+from synatest.session import SESSION_KEY
 
 if TYPE_CHECKING:  # the core is imported by --synalinks-eval runs only
     from synatest.eval.window import ConcurrencySession
@@ -27,6 +28,13 @@ def _rate_limits(raw: str) -> dict[str, float]:
     from synatest.eval.concurrency import parse_rate_limits
 
     return parse_rate_limits(raw)
+
+
+@argtype
+def _token_limits(raw: str) -> dict[str, float]:
+    from synatest.eval.concurrency import parse_rate_limits
+
+    return parse_rate_limits(raw, "token limit")
 
 
 @argtype
@@ -48,7 +56,8 @@ options.group(
             "examples of an eval suite in flight at once: while one example runs, the next "
             "ones are prefetched (their LM calls start early); each example still reports "
             "on its own. Applies to --synalinks-eval runs; the default 8 applies with "
-            "--synalinks-live, otherwise give it to enable it (1 turns it off)",
+            "--synalinks-live, otherwise give it to enable it (1 turns it off). In live "
+            "runs it is also the ceiling of each model's adaptive limit of calls in flight",
             default=DEFAULT_WINDOW,
             type=_window,
             metavar="N",
@@ -58,6 +67,14 @@ options.group(
             "most LM calls per model when examples run concurrently: RATE or MODEL=RATE, "
             "comma-separated, RATE like 500/min or 5/s (e.g. 'openai/gpt-4o=500/min,2/s')",
             type=_rate_limits,
+            metavar="SPEC",
+        ),
+        options.Option(
+            "token-rate-limit",
+            "most tokens (prompt + completion) per model in live runs: RATE or MODEL=RATE, "
+            "comma-separated, RATE like 90000/min (e.g. 'openai/gpt-4o=90000/min'); each "
+            "call is counted before it is sent and corrected by its usage",
+            type=_token_limits,
             metavar="SPEC",
         ),
     ],
@@ -109,4 +126,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if (current := _session(terminalreporter.config)) is not None:
-        current.summary(terminalreporter)
+        return current.summary(terminalreporter)  # with the limiter's line
+    # Not an eval run: the limiter's line alone, if it acted.
+    limiter = getattr(terminalreporter.config.stash.get(SESSION_KEY, None), "limiter", None)
+    if limiter is not None and (line := limiter.describe()) is not None:
+        terminalreporter.write_line(line)

@@ -16,6 +16,7 @@ harnesses that run many examples concurrently), the current test's router, the
 session's router. Nothing here imports litellm or Synalinks at module import.
 """
 
+from synatest.seam.limiter import Limiter, set_limiter
 from synatest.seam.patch import (
     activate,
     deactivate,
@@ -53,6 +54,7 @@ __all__ = [
     "Kind",
     "LMRequest",
     "Layer",
+    "Limiter",
     "RetryPolicy",
     "RetryStats",
     "Router",
@@ -64,6 +66,7 @@ __all__ = [
     "install_litellm",
     "is_installed",
     "patch_synalinks_module",
+    "set_limiter",
     "set_policy",
     "set_session_router",
     "set_test_router",

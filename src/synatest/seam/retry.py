@@ -16,25 +16,28 @@ Which layer retries what (no double counting):
   marked final, and Synalinks' own retries (``LanguageModel(retry=...)``) pass it on
   at once; they still retry what only Synalinks can judge (a reply it cannot parse).
 
-``retries=0`` turns this layer off: the SDK and Synalinks retry as they would alone.
+``retries=0`` turns this layer off: the SDK and Synalinks retry as they would alone
+(and the limiter of :mod:`synatest.seam.limiter`, which admits each attempt here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from synatest.seam import limiter as limiter_module
 from synatest.seam.request import LMRequest
 
 FINAL = "__synatest_final__"  # set on an error no layer above should retry
 MAX_BACKOFF_S = 30.0
 _PERMANENT = frozenset({400, 401, 403, 404, 422})
 _TRANSIENT = frozenset({408, 409, 425, 429})
+# Under the limiter, a call may wait out this many 429s per retry it is allowed.
+RATE_LIMITED_PER_RETRY = 10
 
 
 @dataclass
@@ -177,37 +180,74 @@ async def _attempt(request: LMRequest, send: Callable[[], Awaitable[Any]]) -> An
     return response
 
 
+def is_rate_limit(error: BaseException) -> bool:
+    """A ``429``: the provider asks us to slow down (a signal for the limiter)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return "RateLimitError" in names or getattr(error, "status_code", None) == 429
+
+
 async def call_with_retries(
     request: LMRequest, send: Callable[[dict[str, Any]], Awaitable[Any]]
 ) -> Any:
     """``send(kwargs)`` under the policy in force; counts into ``STATS`` and onto the
-    request (``request.retries``, ``request.retry_wait_s``)."""
+    request (``request.retries``, ``request.retry_wait_s``).
+
+    Each attempt is admitted by the limiter in force (:mod:`synatest.seam.limiter`),
+    if any, and tells it how it ended. A ``429`` under the limiter is a signal rather
+    than an error of the call: the limiter halves the model's concurrency and holds
+    all its calls until the ``Retry-After``; the call then tries again without using
+    one of its ``retries`` (at most ``RATE_LIMITED_PER_RETRY`` x ``retries`` such
+    tries, and its waits still count against the budget).
+    """
     policy = POLICY
     if not policy.enabled:
         return await send(request.kwargs)
+    limiter = limiter_module.LIMITER
+
+    def release(ticket: limiter_module.Ticket | None, **outcome: Any) -> None:
+        if ticket is not None and limiter is not None:
+            limiter.release(ticket, **outcome)
+
     kwargs = request.kwargs
     if request.kind == "completion" and "max_retries" not in kwargs:
         kwargs = {**kwargs, "max_retries": 0}  # the SDK's retries: synatest's instead
-    deadline = time.monotonic() + policy.budget_s
-    attempt = 0
+    waited = 0.0  # the budget counts this call's own waits, not its turn in the limiter
+    attempt = 0  # retries counted against policy.retries
+    limited = 0  # 429s waited out under the limiter
     while True:
+        ticket = await limiter.acquire(request) if limiter is not None else None
         try:
-            return await _attempt(request, lambda: send(kwargs))
+            response = await _attempt(request, lambda: send(kwargs))
         except Exception as error:
             if not is_transient(error):
+                release(ticket, error=error)
                 STATS.permanent += 1
                 _final(error)
                 raise
             asked = retry_after(error)
-            wait = asked if asked is not None else policy.backoff(attempt)
-            if attempt >= policy.retries or time.monotonic() + wait > deadline:
+            signal = limiter is not None and is_rate_limit(error)
+            if signal:
+                tries, most = limited, policy.retries * RATE_LIMITED_PER_RETRY
+            else:
+                tries, most = attempt, policy.retries
+            wait = asked if asked is not None else policy.backoff(tries)
+            release(ticket, error=error, rate_limited=signal, hold_s=wait if signal else 0.0)
+            if tries >= most or waited + wait > policy.budget_s:
                 STATS.gave_up += 1
                 _final(error)
                 raise
-            attempt += 1
+            if signal:
+                limited += 1
+            else:
+                attempt += 1
+            waited += wait
             STATS.retries += 1
             STATS.waited_s += wait
             STATS.errors[status_of(error)] += 1
             request.retries += 1
             request.retry_wait_s += wait
-            await policy.sleep(wait)
+            if not signal:  # a 429's wait is the model's hold, in limiter.acquire
+                await policy.sleep(wait)
+        else:
+            release(ticket, response=response)
+            return response
