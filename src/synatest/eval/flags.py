@@ -59,7 +59,7 @@ def parse_alpha(raw: str) -> float:
     return value
 
 
-EVAL_ONLY = ("baseline", "save-baseline", "fail-regression")
+EVAL_ONLY = ("baseline", "save-baseline", "fail-regression", "resume")
 
 options.group(
     "eval",
@@ -128,6 +128,13 @@ options.group(
             default=DEFAULT_ALPHA,
             metavar="ALPHA",
             type=parse_alpha,
+        ),
+        options.Option(
+            "resume",
+            "resume an interrupted eval run: examples it finished (journalled under "
+            "REPORT_DIR/.journal) are recorded from the journal, not run again; the rest run",
+            flag=True,
+            ini=False,
         ),
     ],
 )
