@@ -121,9 +121,7 @@ def test_a_resumed_run_pays_only_for_unfinished_examples_and_reports_the_same(
     assert asked(pytester) == [0, 1, 2, 3]
     fixtures_set_up(pytester)
     lines = journal_lines(pytester)
-    assert [line["nodeid"] for line in lines] == [
-        f"test_suite.py::test_qa[q{i}]" for i in range(4)
-    ]
+    assert [line["nodeid"] for line in lines] == [f"test_suite.py::test_qa[q{i}]" for i in range(4)]
     # Every run's transcript is journalled, whatever --synalinks-transcripts keeps.
     assert all(line["result"]["runs"][0]["transcript"] for line in lines)
 
