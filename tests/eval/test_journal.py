@@ -34,6 +34,8 @@ def test_entries_round_trip_with_their_transcripts(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "run", "main")
     journal.append("t.py::test[q0]", 0, "fp0", result("q0"))
     journal.append("t.py::test[q1]", 1, "fp1", result("q1"))
+    # Written at once (a killed process keeps it); only the fsync is left to a thread.
+    assert len(Journal(tmp_path, "run", "main").read()) == 2
     journal.close()
     assert journal.path is not None and journal.path.parent == tmp_path / JOURNAL_DIR / "run"
     contents = Journal(tmp_path, "run", "main").read()

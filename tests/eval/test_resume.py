@@ -240,3 +240,14 @@ def test_a_corrupt_journal_line_is_an_error_naming_the_file_and_line(
     result = pytester.runpytest("--synalinks-eval")
     result.assert_outcomes(passed=1)
     assert not bad.exists()
+
+
+def test_a_run_stopped_by_x_keeps_its_journal(pytester: pytest.Pytester) -> None:
+    write_suite(pytester, n=4)
+    stopped = pytester.runpytest("--synalinks-eval", "-x")
+    stopped.assert_outcomes(passed=1, failed=1)
+    assert [line["result"]["id"] for line in journal_lines(pytester)] == ["q0", "q1"]
+    asked(pytester)
+    resumed = pytester.runpytest("--synalinks-eval", "--synalinks-resume")
+    resumed.assert_outcomes(passed=3, failed=1)
+    assert asked(pytester) == [2, 3]

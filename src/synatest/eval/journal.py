@@ -5,9 +5,11 @@ file under ``REPORT_DIR/.journal/SCOPE/`` (``SCOPE`` is ``run``, or ``shard-I-of
 under ``--synalinks-shard``): the example's node id, its collection order, a
 :func:`fingerprint` of what was run, and its whole ``ExampleResult`` with every run's
 transcript (so a resumed report can keep them whatever ``--synalinks-transcripts`` says
-then). Each line is written with one ``write`` and fsynced before the next example
-starts, so a crash loses at most the line being written: a torn last line is ignored
-on read.
+then). Each line is written with one ``write`` as the example finishes, so a killed
+process (Ctrl-C, SIGKILL, a CI timeout) loses at most the line being written: a torn last
+line is ignored on read. A background thread fsyncs the file after each write, so a
+machine crash loses at most the last moments too, and no example waits for the disk
+(an fsync costs milliseconds, more than a replayed example; ``benchmarks/bench_eval.py``).
 
 Each process writes a file of its own, named after it (``main``, or the xdist worker id
 ``gw0``, ...) and a fresh token, created exclusively: xdist workers, shards and a resumed
@@ -29,6 +31,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -157,6 +160,10 @@ class Journal:
         self.process = process
         self.path: Path | None = None  # this process's file, made on the first append
         self._fd: int | None = None
+        self._syncer: threading.Thread | None = None
+        self._written = threading.Event()  # set by append, cleared by the fsync thread
+        self._closing = False
+        self._sync_error: OSError | None = None
 
     @staticmethod
     def scope_of(shard: Any) -> str:
@@ -196,21 +203,50 @@ class Journal:
             default=str,
         )
         data = (line + "\n").encode("utf-8")
+        if self._sync_error is not None:
+            raise self._sync_error
         if self._fd is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.path = self.dir / f"{self.process}-{uuid.uuid4().hex[:12]}{SUFFIX}"
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+            self._closing = False
+            self._syncer = threading.Thread(
+                target=self._sync_loop, args=(self._fd,), name="synatest-journal", daemon=True
+            )
+            self._syncer.start()
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        os.fsync(self._fd)
+        self._written.set()
+
+    def _sync_loop(self, fd: int) -> None:
+        """fsync after writes (several writes since the last fsync share the next one)."""
+        while True:
+            self._written.wait()
+            self._written.clear()
+            if self._closing:
+                return
+            try:
+                os.fsync(fd)
+            except OSError as error:
+                self._sync_error = error
+                return
 
     def close(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
+        """Stop the fsync thread and fsync what is left; the file stays."""
+        if self._fd is None:
+            return
+        self._closing = True
+        self._written.set()
+        if self._syncer is not None:
+            self._syncer.join()
+            self._syncer = None
+        with contextlib.suppress(OSError):
+            os.fsync(self._fd)
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        self._fd = None
 
     def remove(self) -> None:
         """Delete the scope's journal: renamed away first, so no reader sees part of it."""
