@@ -40,7 +40,8 @@ def test_entries_round_trip_with_their_transcripts(tmp_path: Path) -> None:
     assert journal.path is not None and journal.path.parent == tmp_path / JOURNAL_DIR / "run"
     contents = Journal(tmp_path, "run", "main").read()
     assert sorted(contents.entries) == ["t.py::test[q0]", "t.py::test[q1]"]
-    entry = contents.entries["t.py::test[q1]"]
+    entry, stale = contents.match("t.py::test[q1]", "fp1")
+    assert entry is not None and not stale
     assert (entry.order, entry.fingerprint, entry.line) == (1, "fp1", 2)
     example = entry.example()
     assert example.id == "q1"
@@ -127,3 +128,17 @@ def test_removal_takes_the_scope_only(tmp_path: Path) -> None:
     shard.remove()
     assert not (tmp_path / JOURNAL_DIR).exists()  # the last scope takes the folder along
     run.remove()  # nothing left: no error
+
+
+def test_a_node_id_journalled_again_after_a_stale_result_resumes_from_the_matching_one(
+    tmp_path: Path,
+) -> None:
+    for digest in ("new", "old", "new"):
+        journal = Journal(tmp_path, "run", "main")
+        journal.append("t.py::test[q0]", 0, digest, result())
+        journal.close()
+    contents = Journal(tmp_path, "run", "main").read()
+    entry, stale = contents.match("t.py::test[q0]", "old")
+    assert entry is not None and entry.fingerprint == "old" and not stale
+    assert contents.match("t.py::test[q0]", "changed") == (None, True)
+    assert contents.match("t.py::test[q9]", "old") == (None, False)

@@ -103,14 +103,23 @@ class Entry:
 
 @dataclass
 class Contents:
-    """What the journal of a scope holds: the newest entry of each node id."""
+    """What the journal of a scope holds: the entries of each node id."""
 
-    entries: dict[str, Entry] = field(default_factory=dict)
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     torn: int = 0  # torn last lines ignored
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def match(self, nodeid: str, digest: str) -> tuple[Entry | None, bool]:
+        """``(the entry of nodeid with this fingerprint, whether only stale ones exist)``.
+
+        A node id has several entries when an earlier resume ran its stale result again.
+        """
+        entries = self.entries.get(nodeid, [])
+        entry = next((e for e in reversed(entries) if e.fingerprint == digest), None)
+        return entry, entry is None and bool(entries)
 
 
 def _parse(path: Path, number: int, raw: bytes) -> Entry:
@@ -179,14 +188,14 @@ class Journal:
         return bool(self.files())
 
     def read(self) -> Contents:
-        """Every entry of the scope (all processes' files); the last one of a node id wins."""
+        """Every entry of the scope (all processes' files)."""
         contents = Contents()
         for path in self.files():
             entries, torn = read_file(path)
             contents.files.append(path)
             contents.torn += torn
             for entry in entries:
-                contents.entries[entry.nodeid] = entry
+                contents.entries.setdefault(entry.nodeid, []).append(entry)
         return contents
 
     def append(self, nodeid: str, order: int, digest: str, result: Mapping[str, Any]) -> None:

@@ -280,11 +280,12 @@ class EvalSession:
                     human=spec.labels.get(example_id(item)),
                 )
                 item.stash[_FINGERPRINT_KEY] = digest
-                entry = None if contents is None else contents.entries.get(item.nodeid)
-                if entry is None:
+                if contents is None:
                     continue
-                if entry.fingerprint != digest:
+                entry, stale = contents.match(item.nodeid, digest)
+                if stale:
                     item.stash[_STALE_KEY] = True
+                if entry is None:
                     continue
                 try:
                     item.stash[RESUMED_KEY] = entry.example()
