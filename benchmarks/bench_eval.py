@@ -7,6 +7,9 @@
    (synatest computes and records the reward), in one pytest process, interleaved so
    both see the same machine load; setup + call + teardown time per example, and the
    end-of-session scoring/gates/report time.
+3. The journal (``--synalinks-resume``): what journalling one finished example costs
+   (its result and transcript dumped, one line written and fsynced), beside the
+   per-example cost measured in 2.
 
     uv run python benchmarks/bench_eval.py [--examples 200]
 """
@@ -147,12 +150,52 @@ def bench_overhead(n: int) -> None:
     )
 
 
+def bench_journal(n: int) -> float:
+    """Milliseconds per example to journal a result like the suite's (one run, one call)."""
+    from synatest.eval.journal import Journal
+    from synatest.eval.results import ExampleResult, RunResult, TranscriptCall, Usage
+
+    prompt = "Your task is to answer with a JSON object. " * 20  # ~1 kB, like a Generator's
+    call = TranscriptCall(
+        kind="completion",
+        model="openai/gpt-4o-mini",
+        source="double",
+        messages=[{"role": "system", "content": prompt}, {"role": "user", "content": "q?"}],
+        schema_title="Answer",
+        content='{"answer": "a1"}',
+        usage=Usage(calls=1, prompt_tokens=300, completion_tokens=8),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Journal(Path(tmp), "run", "main")
+        start = time.perf_counter()
+        for i in range(n):
+            result = ExampleResult(
+                id=f"q{i}",
+                suite="qa",
+                reward=1.0,
+                passed=True,
+                runs=[RunResult(reward=1.0, passed=True)],
+            )
+            data = result.model_dump(mode="json")
+            data["runs"][0]["transcript"] = [call.model_dump(mode="json")]
+            journal.append(f"test_suite.py::test_eval[q{i}]", i, "0" * 64, data)
+        elapsed = time.perf_counter() - start
+        journal.close()
+    per_example = elapsed / n * 1000
+    print(
+        "journalling a finished example (dump, write; fsynced in the background): "
+        f"{per_example:.3f} ms"
+    )
+    return per_example
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--examples", type=int, default=200)
     args = parser.parse_args()
     bench_scoring()
     bench_overhead(args.examples)
+    bench_journal(args.examples)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ EVAL_ONLY = (
     "fail-regression",
     "fail-cost-regression",
     "fail-latency-regression",
+    "resume",
 )
 # The budgets every suite gets from the command line or ini (a suite's marker wins).
 BUDGET_FLAGS = {
@@ -209,6 +210,13 @@ options.group(
             default=DEFAULT_ALPHA,
             metavar="ALPHA",
             type=parse_alpha,
+        ),
+        options.Option(
+            "resume",
+            "resume an interrupted eval run: examples it finished (journalled under "
+            "REPORT_DIR/.journal) are recorded from the journal, not run again; the rest run",
+            flag=True,
+            ini=False,
         ),
     ],
 )

@@ -24,6 +24,7 @@ from synatest.errors import ExampleLimitExceeded, LMCallFailed
 from synatest.eval import flags, shard
 from synatest.eval.flags import DEFAULT_BASELINE, DEFAULT_REPORT_DIR, REPORT_FILE
 from synatest.eval.gates import GatePolicy
+from synatest.eval.journal import RESUMED_KEY, Journal, JournalError, fingerprint
 from synatest.eval.judge_spec import judge_settings
 from synatest.eval.limits import ExampleLimits
 from synatest.eval.reward_spec import resolve_reward
@@ -46,6 +47,11 @@ if TYPE_CHECKING:
 # that run in eval mode only, so loading the plugin costs no pydantic import.
 
 _TOLERATED_KEY = pytest.StashKey[str]()
+# An eval item's journal fingerprint (computed at collection), and whether the journal
+# held a stale result for it (counted when the item runs, so xdist workers count each once).
+_FINGERPRINT_KEY = pytest.StashKey[str]()
+_STALE_KEY = pytest.StashKey[bool]()
+RESUME_OUTPUT_KEY = "synatest_resume"
 
 
 def to_json(value: Any) -> Any:
@@ -147,6 +153,12 @@ class EvalSession:
         self.report_path: Path | None = None
         self.started = time.monotonic()
         self.shard = config.stash.get(shard.SHARD_KEY, None)
+        # --synalinks-resume: the journal of finished examples (see eval/journal.py).
+        self.resume = bool(options.value(config, "resume"))
+        process = config.workerinput["workerid"] if self.is_worker else "main"  # type: ignore[attr-defined]
+        self.journal = Journal(self.report_dir, Journal.scope_of(self.shard), process)
+        self.journal_found: bool | None = None  # the controller's look at the start
+        self.resume_counts = {"resumed": 0, "ran": 0, "stale": 0}
 
     # -- configure ---------------------------------------------------------------------
     def configure(self) -> None:
@@ -155,6 +167,14 @@ class EvalSession:
             return
         if self.is_worker:
             return  # the controller loads the baseline and runs the gates
+        if self.resume:
+            try:
+                # Read once here so a bad journal fails the run before any worker starts.
+                self.journal_found = bool(len(self.journal.read()))
+            except JournalError as error:
+                raise pytest.UsageError(f"--synalinks-resume: {error}") from None
+        else:
+            self.journal.remove()  # a fresh run starts a fresh journal
         if self.shard is not None and self.save_baseline is not None:
             raise pytest.UsageError(
                 f"--synalinks-save-baseline with --synalinks-shard {self.shard} would save part "
@@ -224,6 +244,7 @@ class EvalSession:
                 )
         self.suites = suites
         if self.enabled:
+            self._match_journal(suites)
             for spec in suites.values():
                 try:
                     spec.resolved_reward = resolve_reward(spec.reward)
@@ -236,6 +257,47 @@ class EvalSession:
                 except ValueError as error:
                     raise pytest.UsageError(
                         f"suite {spec.name!r} ({spec.items[0].nodeid}): {error}"
+                    ) from None
+
+    def _match_journal(self, suites: dict[str, SuiteSpec]) -> None:
+        """Fingerprint every example; with --synalinks-resume, find its journalled result."""
+        from pydantic import ValidationError
+
+        contents = None
+        if self.resume:
+            try:
+                contents = self.journal.read()
+            except JournalError as error:
+                raise pytest.UsageError(f"--synalinks-resume: {error}") from None
+        model = options.value(self.config, "model")
+        for name, spec in suites.items():
+            settings = spec.as_payload()
+            for item in spec.items:
+                callspec = getattr(item, "callspec", None)
+                params = {k: to_json(v) for k, v in callspec.params.items()} if callspec else {}
+                digest = fingerprint(
+                    suite=name,
+                    settings=settings,
+                    nodeid=item.nodeid,
+                    params=params,
+                    model=model,
+                    human=spec.labels.get(example_id(item)),
+                )
+                item.stash[_FINGERPRINT_KEY] = digest
+                if contents is None:
+                    continue
+                entry, stale = contents.match(item.nodeid, digest)
+                if stale:
+                    item.stash[_STALE_KEY] = True
+                if entry is None:
+                    continue
+                try:
+                    item.stash[RESUMED_KEY] = entry.example()
+                except ValidationError as error:
+                    raise pytest.UsageError(
+                        f"--synalinks-resume: journal {entry.source}, line {entry.line}: not an "
+                        f"example result ({error.error_count()} problem(s), first: "
+                        f"{error.errors()[0]['msg']})"
                     ) from None
 
     def spec_of(self, item: pytest.Item) -> SuiteSpec | None:
@@ -255,6 +317,7 @@ class EvalSession:
         spec = self.spec_of(item) if self.enabled else None
         if spec is None:
             return (yield)
+        self._count_run(item)
         runs: list[Run] = []
         original = item.obj
         item.obj = repeating(original, spec.repeat, runs)
@@ -279,7 +342,8 @@ class EvalSession:
                 unlimit()
                 unlimit = None
             # Scored with the recorder still on: a judge's calls join the transcripts.
-            result = self._record(item, spec, runs)
+            result, transcripts = self._record(item, spec, runs)
+            self._journal(item, result, transcripts)
         finally:
             if unlimit is not None:
                 unlimit()
@@ -310,7 +374,11 @@ class EvalSession:
             run.error = error
             return None, f"computing reward {spec.reward_name!r}: {_describe_error(error)}"
 
-    def _record(self, item: pytest.Item, spec: SuiteSpec, runs: list[Run]) -> ExampleResult:
+    def _record(
+        self, item: pytest.Item, spec: SuiteSpec, runs: list[Run]
+    ) -> tuple[ExampleResult, list[list[dict[str, Any]]]]:
+        """Score and record the example; returns it and every run's whole transcript
+        (for the journal, which keeps them all)."""
         from synatest.eval.results import ExampleResult, RunResult, TranscriptCall, Usage
 
         run_results = []
@@ -342,19 +410,13 @@ class EvalSession:
         if any(r.reward is not None and not r.limit for r in run_results):
             failed = None
         passed = _passes(spec, run_results, reward) and not (failed and failed.limit)
-        keep = options.value(self.config, "transcripts")
         identifier = example_id(item)
         human = spec.labels.get(identifier)
-        # An example the judge and the person disagree on keeps its transcripts too.
-        disputed = (
-            human is not None
-            and reward is not None
-            and (reward >= spec.pass_at - 1e-9) != (human >= spec.pass_at - 1e-9)
-        )
-        if keep == "all" or (keep == "failed" and (not passed or disputed)):
-            # Built only for the transcripts kept: most examples pass and keep none.
-            for run, run_result in zip(runs, run_results, strict=True):
-                run_result.transcript = [TranscriptCall.model_validate(c) for c in run.transcript()]
+        transcripts = [run.transcript() for run in runs]
+        if self._keeps_transcripts(spec, passed, reward, human):
+            # Validated only for the transcripts kept: most examples pass and keep none.
+            for calls, run_result in zip(transcripts, run_results, strict=True):
+                run_result.transcript = [TranscriptCall.model_validate(c) for c in calls]
         usage = Usage()
         for run_result in run_results:
             usage = usage + run_result.usage
@@ -380,7 +442,114 @@ class EvalSession:
             human=human,
         )
         self.results.append((self.order.get(item.nodeid, len(self.order)), result))
+        return result, transcripts
+
+    def _keeps_transcripts(
+        self, spec: SuiteSpec, passed: bool | None, reward: float | None, human: float | None
+    ) -> bool:
+        """--synalinks-transcripts: does this example keep its runs' transcripts?"""
+        keep = options.value(self.config, "transcripts")
+        # An example the judge and the person disagree on keeps its transcripts too.
+        disputed = (
+            human is not None
+            and reward is not None
+            and (reward >= spec.pass_at - 1e-9) != (human >= spec.pass_at - 1e-9)
+        )
+        return bool(keep == "all" or (keep == "failed" and (not passed or disputed)))
+
+    # -- the journal and --synalinks-resume ----------------------------------------------------
+    def _count_run(self, item: pytest.Item) -> None:
+        self.resume_counts["ran"] += 1
+        if item.stash.get(_STALE_KEY, False):
+            self.resume_counts["stale"] += 1
+
+    def _journal(
+        self, item: pytest.Item, result: ExampleResult, transcripts: list[list[dict[str, Any]]]
+    ) -> None:
+        """Journal the finished example, every run's transcript kept."""
+        digest = item.stash.get(_FINGERPRINT_KEY, None)
+        if digest is None:
+            return
+        data = result.model_dump(mode="json")
+        for run, calls in zip(data["runs"], transcripts, strict=True):
+            run["transcript"] = calls
+        try:
+            self.journal.append(item.nodeid, self.order.get(item.nodeid, 0), digest, data)
+        except OSError as error:
+            raise OSError(
+                f"synatest: cannot write the eval journal {self.journal.dir} ({error}); "
+                "--synalinks-resume needs it"
+            ) from error
+
+    def runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        """An example resumed from the journal: reported as it ended, nothing run.
+
+        No fixture is set up and no LM called: setup and teardown report as passed, the
+        call as the journalled result decides (passed, failed with the journalled error,
+        or xfailed within --synalinks-max-error-rate).
+        """
+        journalled = item.stash.get(RESUMED_KEY, None)
+        spec = self.spec_of(item) if self.enabled and journalled is not None else None
+        if journalled is None or spec is None:
+            return None
+        result = self._resume(item, spec, journalled)
+        failure = self._resumed_failure(item, spec, result)
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+
+        def call() -> None:
+            if failure is not None:
+                pytest.fail(failure, pytrace=False)
+
+        # What the fixtures of the test before this one left set up for it (pytest tears
+        # down, after each test, what the next test does not need) is torn down now.
+        setupstate = item.session._setupstate
+        for when, func in (
+            ("setup", lambda: None),
+            ("call", call),
+            ("teardown", lambda: setupstate.teardown_exact(nextitem)),
+        ):
+            info = pytest.CallInfo.from_call(func, when=when)  # type: ignore[arg-type]
+            report = ihook.pytest_runtest_makereport(item=item, call=info)
+            ihook.pytest_runtest_logreport(report=report)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+
+    def _resume(self, item: pytest.Item, spec: SuiteSpec, result: ExampleResult) -> ExampleResult:
+        """Record a journalled result as this run's, with the transcripts this run keeps."""
+        result = result.model_copy(deep=True)
+        result.nodeid = item.nodeid
+        for run in result.runs:
+            self.models |= {call.model for call in run.transcript or () if call.model}
+        if not self._keeps_transcripts(spec, result.passed, result.reward, result.human):
+            for run in result.runs:
+                run.transcript = None
+        self.results.append((self.order.get(item.nodeid, len(self.order)), result))
+        self.resume_counts["resumed"] += 1
         return result
+
+    def _resumed_failure(
+        self, item: pytest.Item, spec: SuiteSpec, result: ExampleResult
+    ) -> str | None:
+        """What failed the example before the interruption, as the message to fail with."""
+        tally = f"{result.runs_passed}/{len(result.runs)} runs passed"
+        item.user_properties.append(("synalinks_runs", tally))
+        source = f"(synatest resume: this result is from the journal, {self.journal.dir})"
+        failed = [run for run in result.runs if run.error]
+        if failed:
+            message = failed[0].error or ""
+            if spec.repeat > 1:
+                message += f"\nsynatest: {tally}; this is the error of run {failed[0].index + 1}"
+            if message.startswith(f"{LMCallFailed.__name__}:") and self.policy.max_error_rate > 0:
+                item.stash[_TOLERATED_KEY] = failed[0].error or ""
+            return f"{message}\n{source}"
+        if spec.gate != "mean" and not result.passed:
+            need = "at least one run" if spec.gate == "pass_at_k" else f"at least {spec.k} runs"
+            return (
+                f"{tally}: the suite gates on {_gate_label(spec.gate, spec.k)}, so {need} "
+                f"must pass (reward >= {spec.pass_at:g})\n{source}"
+            )
+        return None
 
     def _failure(
         self, item: pytest.Item, spec: SuiteSpec, runs: list[Run], result: ExampleResult
@@ -425,6 +594,8 @@ class EvalSession:
         payload = workeroutput.get(PAYLOAD_KEY)
         if payload is not None:
             self.worker_payloads.append(payload)
+        for key, count in (workeroutput.get(RESUME_OUTPUT_KEY) or {}).items():
+            self.resume_counts[key] = self.resume_counts.get(key, 0) + int(count)
 
     def build_report(self) -> RunReport:
         from synatest.eval.results import JudgeSettings, RunReport, SuiteResult, Usage
@@ -520,9 +691,21 @@ class EvalSession:
             workeroutput = self.config.workeroutput  # type: ignore[attr-defined]
             specs = {name: spec.as_payload() for name, spec in self.suites.items()}
             workeroutput[PAYLOAD_KEY] = worker_payload(self.results, specs, self.models)
+            workeroutput[RESUME_OUTPUT_KEY] = dict(self.resume_counts)
+            self.journal.close()
             return
         self.report = report = self.build_report()
         self.report_path = save_report(report, self.report_dir / REPORT_FILE)
+        # A finished run has nothing to resume; an interrupted one (Ctrl-C, -x) keeps
+        # its journal for --synalinks-resume.
+        interrupted = session.exitstatus in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+        ) or bool(session.shouldstop or session.shouldfail)
+        if interrupted:
+            self.journal.close()
+        else:
+            self.journal.remove()
         if self.save_baseline is not None:
             save_report(report, self.save_baseline)
         self.config.hook.pytest_synalinks_eval_report(config=self.config, report=report)
@@ -541,6 +724,32 @@ class EvalSession:
             report_path=self.report_path,
             save_baseline=self.save_baseline,
         )
+        if self.resume:
+            terminal.write_line(self.resume_line())
+
+    def resume_line(self) -> str:
+        """The summary line of a --synalinks-resume run."""
+        counts = self.resume_counts
+        where = self._journal_display()
+        if not self.journal_found:
+            return f"synatest resume: no journal in {where}, so every example ran"
+        resumed, ran = counts["resumed"], counts["ran"]
+        line = (
+            f"synatest resume: {resumed} of {resumed + ran} examples from the journal "
+            f"({where}), {ran} run"
+        )
+        if counts["stale"]:
+            line += (
+                f"; {counts['stale']} journalled results ignored (their example, dataset row "
+                "or suite settings changed since)"
+            )
+        return line
+
+    def _journal_display(self) -> str:
+        try:
+            return str(self.journal.dir.relative_to(self.config.invocation_params.dir))
+        except ValueError:
+            return str(self.journal.dir)
 
 
 def _gate_label(gate: str, k: int | None) -> str:

@@ -20,6 +20,7 @@ import pytest
 
 from synatest import options
 from synatest.eval import flags
+from synatest.eval.journal import RESUMED_KEY
 from synatest.markers import EVAL_MARKER
 from synatest.session import ROUTER_KEY, get_session
 
@@ -199,8 +200,8 @@ class ConcurrencySession:
                 break  # the window slides over one run of a parametrized test
             assert isinstance(other, pytest.Function)
             self.cursor = position + 1
-            if other.nodeid in prefetcher.pending:
-                continue
+            if other.nodeid in prefetcher.pending or RESUMED_KEY in other.stash:
+                continue  # (a resumed example makes no LM call: never prefetched)
             own = other.callspec.params
             kwargs = {
                 arg: own[arg] if arg in own else leader.funcargs[arg]

@@ -71,6 +71,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         current.collection_finish(session.items)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """--synalinks-resume: an example the journal holds is reported as it ended, not run."""
+    current = eval_session(item.config)
+    if current is None or not current.resume:
+        return None
+    return current.runtest_protocol(item, nextitem)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
     current = eval_session(pyfuncitem.config)
