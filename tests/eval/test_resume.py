@@ -60,7 +60,7 @@ async def test_qa(program, x, y):
     return await program(x)
 """
 
-TIMINGS = {"duration_s", "created_at", "latency_s"}
+TIMINGS = {"duration_s", "created_at", "latency_s", "latency_p50_s", "latency_p95_s"}
 
 
 def write_suite(pytester: pytest.Pytester, n: int = 6, marker: str = 'suite="qa"') -> None:

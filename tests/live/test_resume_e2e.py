@@ -23,7 +23,7 @@ import pytest
 from synatest.testing import DUMMY_API_KEY, Fault, LoopbackLM
 
 EXAMPLES = 20
-TIMINGS = {"duration_s", "created_at", "latency_s"}
+TIMINGS = {"duration_s", "created_at", "latency_s", "latency_p50_s", "latency_p95_s"}
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 # A Synalinks program asking the loopback server (as in test_retries_e2e.py).

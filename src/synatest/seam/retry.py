@@ -248,6 +248,9 @@ async def call_with_retries(
             request.retry_wait_s += wait
             if not signal:  # a 429's wait is the model's hold, in limiter.acquire
                 await policy.sleep(wait)
+        except BaseException as error:  # cancelled (a time limit, Ctrl-C): free its slot
+            release(ticket, error=error)
+            raise
         else:
             release(ticket, response=response)
             return response
