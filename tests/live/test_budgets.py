@@ -90,7 +90,9 @@ def test_budgets_hold_on_replay_with_the_recorded_latency_and_cost(
     suite: pytest.Pytester, server: LoopbackLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server.inject(Fault.slow(0.2))
-    result, recorded = run(suite, "--synalinks-record-mode=once")
+    result, recorded = run(
+        suite, "--synalinks-record-mode=once", "--synalinks-allow-recording-in-ci"
+    )
     result.assert_outcomes(passed=10)
     hits = len(server.requests)
     assert hits == 10
